@@ -1,0 +1,45 @@
+# Two commands do all the set-up: `make run` and `make test`.
+# The virtualenv is rebuilt from the lock file whenever the lock or pyproject changes.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CONFIG ?= config/feeds.toml
+DB ?= archive.db
+
+.PHONY: run test lint format install lock clean
+
+install: $(STAMP)
+
+$(STAMP): requirements/dev.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/ingester --config $(CONFIG) --db $(DB) run
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint
+	$(BIN)/pytest
+
+# Re-pin after editing pyproject.toml's dependencies (needs network to the registry).
+lock:
+	$(PYTHON) -m venv .lockenv && .lockenv/bin/pip install --quiet pip-tools
+	.lockenv/bin/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe \
+		-o requirements/run.lock pyproject.toml
+	.lockenv/bin/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe \
+		--extra dev -o requirements/dev.lock pyproject.toml
+	rm -rf .lockenv
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

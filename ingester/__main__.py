@@ -1,0 +1,5 @@
+"""`python -m ingester` runs the CLI."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,224 @@
+"""The command line: a thin shell over the pipeline and the store.
+
+Exit codes: 0 success (a poll with failed feeds still succeeds: they are reported),
+1 an error (one line on stderr), 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .config import Config, Settings, load_config
+from .errors import IngesterError
+from .fetch import Fetcher
+from .pipeline import Pipeline, extraction_pool, utcnow
+from .scheduler import run_daemon
+from .store import Store
+from .types import PollResult
+
+T = TypeVar("T")
+
+
+@dataclass
+class App:
+    config_path: Path
+    db_path: Path
+
+    def config(self, required: bool = True) -> Config:
+        if not required and not self.config_path.exists():
+            return Config(path=self.config_path, settings=Settings())
+        return load_config(self.config_path)
+
+    def store(self) -> Store:
+        return Store(self.db_path)
+
+
+def _pipeline_call(
+    app: App, config: Config, work: Callable[[Pipeline, Store], Coroutine[Any, Any, T]]
+) -> T:
+    """Open the archive, a fetcher and an extraction pool; run ``work``; close them all."""
+
+    async def main() -> T:
+        store = app.store()
+        try:
+            with extraction_pool() as pool:
+                async with Fetcher(config.settings) as fetcher:
+                    pipeline = Pipeline(config.settings, store, fetcher, executor=pool)
+                    return await work(pipeline, store)
+        finally:
+            store.close()
+
+    return asyncio.run(main())
+
+
+class _Group(click.Group):
+    """Turns any IngesterError into one clear line and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except IngesterError as e:
+            raise click.ClickException(str(e)) from e
+
+
+@click.group(cls=_Group)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="config/feeds.toml",
+    envvar="INGESTER_CONFIG",
+    show_default=True,
+    help="Feed list and settings (TOML). Env: INGESTER_CONFIG.",
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="archive.db",
+    envvar="INGESTER_DB",
+    show_default=True,
+    help="The SQLite archive. Env: INGESTER_DB.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log every poll and page to stderr.")
+@click.version_option(package_name="ingester")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path, db_path: Path, verbose: bool) -> None:
+    """Archive RSS/Atom feeds and every version of the articles they point at."""
+    logging.basicConfig(
+        level=logging.INFO if verbose or ctx.invoked_subcommand == "run" else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    ctx.obj = App(config_path=config_path, db_path=db_path)
+
+
+@cli.command()
+@click.pass_obj
+def run(app: App) -> None:
+    """Run the daemon: poll every configured feed when it is due, until Ctrl-C or SIGTERM."""
+    config = app.config()
+    store = app.store()
+    try:
+        asyncio.run(run_daemon(config, store))
+    finally:
+        store.close()
+
+
+@cli.command()
+@click.option("--all", "poll_all", is_flag=True, help="Poll every configured feed, due or not.")
+@click.argument("feeds", nargs=-1)
+@click.pass_obj
+def poll(app: App, poll_all: bool, feeds: tuple[str, ...]) -> None:
+    """One pass over the feeds that are due (or --all, or the FEEDS named), then exit.
+
+    FEEDS are names or URLs from the config. Prints one line per feed; exits 0 even when
+    some feeds failed, since their failures are reported and recorded.
+    """
+    config = app.config()
+
+    async def work(pipeline: Pipeline, store: Store) -> list[PollResult]:
+        now = utcnow()
+        store.sync_feeds(config.feeds, now)
+        interval = config.settings.default_interval
+        if feeds:
+            chosen = store.feeds_named(feeds, interval)
+        elif poll_all:
+            chosen = store.active_feeds(interval)
+        else:
+            chosen = store.due_feeds(now, interval)
+        return await pipeline.poll(chosen)
+
+    results = _pipeline_call(app, config, work)
+    if not results:
+        click.echo("no feeds due (use --all to poll every feed)")
+    for result in results:
+        click.echo(_poll_line(result))
+
+
+def _poll_line(result: PollResult) -> str:
+    line = (
+        f"{result.status:<12} {result.feed}  new articles: {result.new_articles}, "
+        f"new versions: {result.new_versions}"
+    )
+    if result.error:
+        line += f"  error: {result.error}"
+    if result.page_errors:
+        line += f"  page errors: {len(result.page_errors)}"
+    return line
+
+
+@cli.command()
+@click.argument("url")
+@click.pass_obj
+def fetch(app: App, url: str) -> None:
+    """Fetch URL now: a feed is polled, an article page is archived alone.
+
+    Which one it is is told by the content, not the URL.
+    """
+    config = app.config(required=False)
+    outcome = _pipeline_call(app, config, lambda pipeline, _store: pipeline.fetch_url(url))
+    if outcome.poll is not None:
+        click.echo(f"feed: {_poll_line(outcome.poll)}")
+        for error in outcome.poll.page_errors:
+            click.echo(f"  {error}", err=True)
+    elif outcome.article is not None:
+        article = outcome.article
+        if article.error and not (article.new_article or article.new_version):
+            raise click.ClickException(f"{url}: {article.error}")
+        state = "new version" if article.new_version else "unchanged"
+        click.echo(f"article: {state}  {url}")
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--version", "number", type=int, help="Version number (default: the latest).")
+@click.pass_obj
+def show(app: App, url: str, number: int | None) -> None:
+    """Print an archived article in the article layout, byte for byte as stored.
+
+    URL may be any form the article was seen under: as linked, after redirects, canonical.
+    """
+    store = app.store()
+    try:
+        text = store.version_text(url, number)
+    finally:
+        store.close()
+    sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.flush()
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, for machines.")
+@click.pass_obj
+def history(app: App, url: str, as_json: bool) -> None:
+    """List an article's versions: number, fetched at, hash, words, fields changed."""
+    store = app.store()
+    try:
+        versions = store.versions(url)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(versions, indent=2, ensure_ascii=False))
+        return
+    for v in versions:
+        changed = ", ".join(v["changed_fields"]) or ("first version" if v["number"] == 1 else "-")
+        click.echo(
+            f"{v['number']:>3}  {v['fetched_at']}  {v['sha256'][:16]}  "
+            f"{v['word_count']:>6} words  {v['source']:<4}  {changed}"
+        )
+
+
+def main() -> None:
+    cli(prog_name="ingester")

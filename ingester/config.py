@@ -1,0 +1,152 @@
+"""The configuration file: settings and the feed list, loaded and validated once.
+
+A file with a bad value or an unknown key is refused whole, with one line naming
+the file, the feed and the key, before anything touches the archive.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+from .types import FeedSpec
+
+DEFAULT_USER_AGENT = "ingester/0.1 (+https://github.com/ingester-archive/ingester)"
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The ``[settings]`` table; every key is optional."""
+
+    default_interval: int = 1800  # seconds between polls of one feed
+    tick: int = 60  # seconds between the daemon's looks at what is due
+    user_agent: str = DEFAULT_USER_AGENT
+    timeout: float = 30.0  # seconds for one whole request
+    connect_timeout: float = 10.0
+    max_feed_bytes: int = 10 * 1024 * 1024
+    max_page_bytes: int = 5 * 1024 * 1024
+    concurrency: int = 8  # feeds polled at once
+    page_concurrency: int = 4  # article pages fetched at once within one feed
+    max_backoff: int = 86400  # seconds: the longest a failing feed waits
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path
+    settings: Settings = field(default_factory=Settings)
+    feeds: tuple[FeedSpec, ...] = ()
+
+
+def parse_duration(value: object) -> int:
+    """Seconds from an integer (seconds) or a string such as ``"90s"``, ``"30m"``, ``"2h"``."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30m, got a boolean")
+    if isinstance(value, int):
+        seconds = value
+    elif isinstance(value, str) and (match := _DURATION.match(value)):
+        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    else:
+        raise ValueError(f"expected a duration such as 30m, 2h or 900, got {value!r}")
+    if seconds <= 0:
+        raise ValueError(f"a duration must be positive, got {value!r}")
+    return seconds
+
+
+def load_config(path: Path) -> Config:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read: {e}") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from e
+    return config_from_dict(raw, path)
+
+
+def config_from_dict(raw: dict[str, Any], path: Path) -> Config:
+    unknown = set(raw) - {"settings", "feeds"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown top-level key {sorted(unknown)[0]!r}")
+    settings = _settings(raw.get("settings", {}), path)
+    feeds_raw = raw.get("feeds", [])
+    if not isinstance(feeds_raw, list):
+        raise ConfigError(f"{path}: 'feeds' must be an array of [[feeds]] tables")
+    feeds = tuple(_feed(i, item, path) for i, item in enumerate(feeds_raw, start=1))
+    seen: dict[str, int] = {}
+    for i, feed in enumerate(feeds, start=1):
+        if feed.url in seen:
+            raise ConfigError(f"{path}: feed {i} ({feed.url}): same url as feed {seen[feed.url]}")
+        seen[feed.url] = i
+    return Config(path=path, settings=settings, feeds=feeds)
+
+
+def _settings(raw: object, path: Path) -> Settings:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: [settings] must be a table")
+    known = {f.name: f for f in fields(Settings)}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise ConfigError(f"{path}: [settings]: unknown key {key!r}")
+        default = getattr(Settings(), key)
+        try:
+            values[key] = _coerce(key, value, default)
+        except ValueError as e:
+            raise ConfigError(f"{path}: [settings]: key {key!r}: {e}") from None
+    return Settings(**values)
+
+
+def _coerce(key: str, value: object, default: object) -> object:
+    if key in {"default_interval", "tick", "max_backoff"}:
+        return parse_duration(value)
+    if isinstance(default, str):
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"expected a non-empty string, got {value!r}")
+        return value
+    if isinstance(default, bool) or not isinstance(value, int | float) or isinstance(value, bool):
+        raise ValueError(f"expected a number, got {value!r}")
+    if value <= 0:
+        raise ValueError(f"must be positive, got {value!r}")
+    return type(default)(value)  # type: ignore[call-arg]
+
+
+def _feed(index: int, raw: object, path: Path) -> FeedSpec:
+    where = f"{path}: feed {index}"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a [[feeds]] table")
+    url = raw.get("url")
+    if url is not None:
+        where = f"{where} ({url})"
+    unknown = set(raw) - {"url", "name", "section", "interval"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+    if not isinstance(url, str) or not url.strip():
+        raise ConfigError(f"{where}: key 'url' is required and must be a string")
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ConfigError(f"{where}: key 'url': must be an http(s) URL")
+    for key in ("name", "section"):
+        value = raw.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ConfigError(f"{where}: key {key!r}: expected a non-empty string, got {value!r}")
+    interval = None
+    if "interval" in raw:
+        try:
+            interval = parse_duration(raw["interval"])
+        except ValueError as e:
+            raise ConfigError(f"{where}: key 'interval': {e}") from None
+    return FeedSpec(
+        url=url.strip(),
+        name=raw.get("name"),
+        section=raw.get("section"),
+        interval=interval,
+    )

@@ -1,0 +1,55 @@
+"""One exception tree for the whole project.
+
+Foreign exceptions (httpx, sqlite3, lxml, tomllib) are wrapped where they enter,
+so callers only ever see an ``IngesterError``; anything else escaping a stage is a bug.
+"""
+
+from __future__ import annotations
+
+
+class IngesterError(Exception):
+    """Base of every error the project raises on purpose."""
+
+
+class ConfigError(IngesterError):
+    """The configuration file is missing, unreadable or invalid."""
+
+
+class FeedError(IngesterError):
+    """Something went wrong with one feed or page; carries the URL it concerns."""
+
+    def __init__(self, url: str, message: str) -> None:
+        super().__init__(message)
+        self.url = url
+        self.message = message
+
+    def __reduce__(self) -> tuple[type[FeedError], tuple[str, str]]:
+        # Rebuilt from (url, message) when it crosses the extraction process pool.
+        return (type(self), (self.url, self.message))
+
+
+class FetchError(FeedError):
+    """The HTTP exchange failed: network error, timeout, error status, size cap."""
+
+    def __init__(self, url: str, message: str, status: int | None = None) -> None:
+        super().__init__(url, message)
+        self.status = status
+
+    def __reduce__(self) -> tuple[type[FetchError], tuple[str, str, int | None]]:  # type: ignore[override]
+        return (type(self), (self.url, self.message, self.status))
+
+
+class ParseError(FeedError):
+    """The bytes are not a feed we can read."""
+
+
+class ExtractError(FeedError):
+    """The page yielded no article."""
+
+
+class StoreError(IngesterError):
+    """The archive could not be read or written."""
+
+
+class NotFound(IngesterError):
+    """A lookup by URL, feed name or version number found nothing."""

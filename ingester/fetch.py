@@ -1,0 +1,128 @@
+"""HTTP: conditional GET, redirects, decompression, timeouts and size caps.
+
+The only module that talks to the network. Everything httpx raises is wrapped in a
+``FetchError`` here, so the pipeline sees one kind of failure with a readable message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from http import HTTPStatus
+from types import TracebackType
+
+import httpx
+
+from .config import Settings
+from .errors import FetchError
+from .types import FetchResult
+
+FEED_ACCEPT = (
+    "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.8, text/xml;q=0.8, text/html;q=0.5, */*;q=0.1"
+)
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+MAX_REDIRECTS = 10
+
+
+def status_message(status: int) -> str:
+    try:
+        phrase = HTTPStatus(status).phrase.lower()
+    except ValueError:
+        phrase = "unexpected status"
+    return f"fetch: {status} {phrase}"
+
+
+class Fetcher:
+    """One shared httpx client; use as an async context manager."""
+
+    def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None):
+        self._settings = settings
+        self._client = httpx.AsyncClient(
+            transport=transport,
+            follow_redirects=True,
+            max_redirects=MAX_REDIRECTS,
+            timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
+            headers={"User-Agent": settings.user_agent},
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        )
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._client.aclose()
+
+    async def get_feed(
+        self, url: str, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
+        return await self.get(
+            url, FEED_ACCEPT, self._settings.max_feed_bytes, etag=etag, last_modified=last_modified
+        )
+
+    async def get_page(
+        self, url: str, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
+        return await self.get(
+            url, PAGE_ACCEPT, self._settings.max_page_bytes, etag=etag, last_modified=last_modified
+        )
+
+    async def get(
+        self,
+        url: str,
+        accept: str,
+        max_bytes: int,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> FetchResult:
+        """GET ``url``; a 200 or a 304 comes back as a result, anything else raises."""
+        headers = {"Accept": accept}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        try:
+            # httpx's timeouts are per phase; a server that drips bytes needs a whole-request bound.
+            async with asyncio.timeout(self._settings.timeout):
+                return await self._get(url, headers, max_bytes)
+        except TimeoutError:
+            raise FetchError(url, f"fetch: timed out after {self._settings.timeout:g}s") from None
+        except httpx.TimeoutException as e:
+            raise FetchError(url, f"fetch: timed out ({type(e).__name__})") from e
+        except httpx.TooManyRedirects as e:
+            raise FetchError(url, f"fetch: more than {MAX_REDIRECTS} redirects") from e
+        except httpx.InvalidURL as e:
+            raise FetchError(url, f"fetch: invalid URL: {e}") from e
+        except httpx.UnsupportedProtocol as e:
+            raise FetchError(url, f"fetch: unsupported URL scheme: {e}") from e
+        except httpx.DecodingError as e:
+            raise FetchError(url, f"fetch: cannot decode the response: {e}") from e
+        except httpx.HTTPError as e:
+            detail = str(e) or type(e).__name__
+            raise FetchError(url, f"fetch: {detail}") from e
+
+    async def _get(self, url: str, headers: dict[str, str], max_bytes: int) -> FetchResult:
+        async with self._client.stream("GET", url, headers=headers) as response:
+            status = response.status_code
+            if status not in (200, 304):
+                raise FetchError(url, status_message(status), status=status)
+            chunks: list[bytes] = []
+            size = 0
+            # Counted after decompression, while streaming: a bomb is cut off, not inflated.
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise FetchError(url, f"fetch: body larger than {max_bytes} bytes", status)
+                chunks.append(chunk)
+            return FetchResult(
+                url=url,
+                final_url=str(response.url),
+                status=status,
+                headers={k.lower(): v for k, v in response.headers.items()},
+                content=b"".join(chunks),
+            )

@@ -1,0 +1,329 @@
+"""The one place that connects the stages: fetch -> parse -> extract -> compose -> render -> store.
+
+A poll returns a ``PollResult`` for each feed instead of raising through the batch; only
+``IngesterError`` is expected, anything else is a bug and propagates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from .compose import compose
+from .config import Settings
+from .errors import ExtractError, FetchError, ParseError
+from .extract import EXTRACTOR, extract_page
+from .fetch import Fetcher
+from .layout import render, text_hash, word_count
+from .parse import parse_feed
+from .policy import next_poll_at
+from .store import ArticleForUpdate, PageToStore, Store, iso
+from .types import (
+    ArticleUrls,
+    ExtractedPage,
+    FeedForUpdate,
+    FetchResult,
+    ParsedEntry,
+    PollResult,
+    VersionToStore,
+)
+from .urls import same_site
+
+log = logging.getLogger("ingester")
+
+Clock = Callable[[], datetime]
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml", "text/plain")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleOutcome:
+    url: str
+    new_article: bool = False
+    new_version: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchOutcome:
+    """What a one-off ``fetch URL`` turned out to be and did."""
+
+    kind: str  # "feed" or "article"
+    poll: PollResult | None = None
+    article: ArticleOutcome | None = None
+
+
+class Pipeline:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        fetcher: Fetcher,
+        *,
+        executor: Executor | None = None,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.fetcher = fetcher
+        self.executor = executor  # extraction is CPU work: a process pool keeps the loop free
+        self.clock = clock
+
+    # -- feeds ----------------------------------------------------------------------------
+
+    async def poll(self, feeds: Sequence[FeedForUpdate]) -> list[PollResult]:
+        """Poll each feed once, a bounded number at a time; one result per feed, in order."""
+        gate = asyncio.Semaphore(self.settings.concurrency)
+
+        async def one(feed: FeedForUpdate) -> PollResult:
+            async with gate:
+                return await self.poll_feed(feed)
+
+        return list(await asyncio.gather(*(one(feed) for feed in feeds)))
+
+    async def poll_feed(self, feed: FeedForUpdate) -> PollResult:
+        started, clock = self.clock(), time.monotonic()
+        try:
+            fetched = await self.fetcher.get_feed(feed.url, feed.etag, feed.last_modified)
+        except FetchError as e:
+            result = PollResult(feed.label, "error", http_status=e.status, error=e.message)
+            return self._finish(feed, result, started, clock)
+        return await self.ingest_feed(feed, fetched, started, clock)
+
+    async def ingest_feed(
+        self, feed: FeedForUpdate, fetched: FetchResult, started: datetime, clock: float
+    ) -> PollResult:
+        """Everything after the feed's bytes are in hand (shared by polls and one-off fetches)."""
+        validators = {"etag": fetched.etag, "last_modified": fetched.last_modified}
+        if fetched.not_modified:
+            result = PollResult(feed.label, "not_modified", http_status=304)
+            return self._finish(feed, result, started, clock, **validators)
+        try:
+            parsed = parse_feed(fetched.content, fetched.headers, fetched.final_url)
+        except ParseError as e:
+            result = PollResult(feed.label, "error", http_status=fetched.status, error=e.message)
+            return self._finish(feed, result, started, clock)
+        gate = asyncio.Semaphore(self.settings.page_concurrency)
+
+        async def one(entry: ParsedEntry) -> ArticleOutcome:
+            async with gate:
+                return await self.archive_entry(feed, entry)
+
+        outcomes = await asyncio.gather(*(one(entry) for entry in parsed.entries))
+        result = PollResult(
+            feed.label,
+            "ok",
+            http_status=fetched.status,
+            new_articles=sum(o.new_article for o in outcomes),
+            new_versions=sum(o.new_version for o in outcomes),
+            page_errors=tuple(f"{o.url}: {o.error}" for o in outcomes if o.error),
+        )
+        return self._finish(feed, result, started, clock, title=parsed.title, **validators)
+
+    def _finish(
+        self,
+        feed: FeedForUpdate,
+        result: PollResult,
+        started: datetime,
+        clock: float,
+        **feed_updates: str | None,
+    ) -> PollResult:
+        duration_ms = int((time.monotonic() - clock) * 1000)
+        result = PollResult(
+            feed=result.feed,
+            status=result.status,
+            http_status=result.http_status,
+            new_articles=result.new_articles,
+            new_versions=result.new_versions,
+            error=result.error,
+            page_errors=result.page_errors,
+            duration_ms=duration_ms,
+        )
+        due = next_poll_at(feed, result, self.clock(), self.settings.max_backoff)
+        self.store.record_poll(feed, result, started, due, **feed_updates)
+        log.info(
+            "poll feed=%s status=%s http=%s new_articles=%d new_versions=%d page_errors=%d "
+            "duration_ms=%d%s",
+            feed.label,
+            result.status,
+            result.http_status if result.http_status is not None else "-",
+            result.new_articles,
+            result.new_versions,
+            len(result.page_errors),
+            duration_ms,
+            f" error={result.error!r}" if result.error else "",
+        )
+        return result
+
+    # -- articles -------------------------------------------------------------------------
+
+    async def archive_entry(self, feed: FeedForUpdate, entry: ParsedEntry) -> ArticleOutcome:
+        link = entry.link if entry.link and _is_web_url(entry.link) else None
+        if link is None and entry.guid and _is_web_url(entry.guid):
+            link = entry.guid
+        if link is None:
+            # Nothing to fetch: the feed's own text is all there is, kept under a stable key.
+            digest = hashlib.sha256(f"{feed.url}\0{entry.key}".encode()).hexdigest()[:24]
+            key = f"urn:ingester:entry:{digest}"
+            known = self.store.find_article(key)
+            return self._store(ArticleUrls(linked=key), known, feed=feed, entry=entry)
+        return await self.archive_url(link, feed=feed, entry=entry)
+
+    async def archive_url(
+        self,
+        url: str,
+        *,
+        feed: FeedForUpdate | None = None,
+        entry: ParsedEntry | None = None,
+        fetched: FetchResult | None = None,
+    ) -> ArticleOutcome:
+        """Fetch (unless given), extract, render and store one article page."""
+        known = self.store.find_article(url)
+        linked = ArticleUrls(linked=url)
+        if fetched is None:
+            try:
+                fetched = await self.fetcher.get_page(
+                    url,
+                    known.page_etag if known else None,
+                    known.page_last_modified if known else None,
+                )
+            except FetchError as e:
+                return self._store(linked, known, feed=feed, entry=entry, error=e.message)
+        if fetched.not_modified and known is not None:
+            return self._store(linked, known, feed=feed, entry=entry, changed=False)
+        page = PageToStore(
+            content=fetched.content,
+            sha256=hashlib.sha256(fetched.content).hexdigest(),
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+        )
+        urls = ArticleUrls(linked=url, final=fetched.final_url)
+        if known is not None and known.page_sha256 == page.sha256:
+            return self._store(urls, known, feed=feed, entry=entry, changed=False)
+        try:
+            extracted = await self._extract(fetched)
+        except ExtractError as e:
+            return self._store(urls, known, feed=feed, entry=entry, page=page, error=e.message)
+        if extracted.canonical_url and same_site(extracted.canonical_url, fetched.final_url):
+            urls = ArticleUrls(
+                linked=url, final=fetched.final_url, canonical=extracted.canonical_url
+            )
+        return self._store(urls, known, feed=feed, entry=entry, page=page, extracted=extracted)
+
+    async def _extract(self, fetched: FetchResult) -> ExtractedPage:
+        content_type = fetched.headers.get("content-type", "text/html").split(";")[0].strip()
+        if content_type and not content_type.lower().startswith(_HTML_TYPES):
+            raise ExtractError(fetched.url, f"extract: page is {content_type}, not HTML")
+        if self.executor is None:
+            return extract_page(fetched.content, fetched.final_url)
+        return await asyncio.get_running_loop().run_in_executor(
+            self.executor, extract_page, fetched.content, fetched.final_url
+        )
+
+    def _store(
+        self,
+        urls: ArticleUrls,
+        known: ArticleForUpdate | None,
+        *,
+        feed: FeedForUpdate | None,
+        entry: ParsedEntry | None,
+        page: PageToStore | None = None,
+        extracted: ExtractedPage | None = None,
+        error: str | None = None,
+        changed: bool = True,
+    ) -> ArticleOutcome:
+        """Record one look at an article; a version when there is a (new) rendering.
+
+        ``changed=False`` means the page is known to be as it was at the last look.
+        """
+        version = self._version(known, feed, entry, extracted) if changed else None
+        if version is None and known is None:
+            # Nothing archived yet and nothing to archive: the failure is on the poll's record.
+            return ArticleOutcome(url=urls.linked, error=error or "nothing to archive")
+        outcome = self.store.save(
+            urls,
+            version,
+            self.clock(),
+            feed_id=feed.id if feed else None,
+            entry_key=entry.key if entry else None,
+            page=page,
+            error=error,
+        )
+        return ArticleOutcome(
+            url=urls.linked,
+            new_article=outcome.new_article,
+            new_version=outcome.new_version,
+            error=error,
+        )
+
+    def _version(
+        self,
+        known: ArticleForUpdate | None,
+        feed: FeedForUpdate | None,
+        entry: ParsedEntry | None,
+        extracted: ExtractedPage | None,
+    ) -> VersionToStore | None:
+        if extracted is None and entry is None:
+            return None
+        article = compose(extracted, entry, feed.section if feed else None)
+        if not (article.body or article.title):
+            return None
+        if article.source == "feed" and known is not None and known.latest_source == "page":
+            return None  # a feed fallback never supersedes what the page itself showed
+        text = render(article)
+        return VersionToStore(
+            article=article,
+            text=text,
+            hash=text_hash(text),
+            word_count=word_count(article),
+            extractor=EXTRACTOR if article.source == "page" else "feed",
+            fetched_at=iso(self.clock()),
+        )
+
+    # -- one-off ------------------------------------------------------------------------------
+
+    async def fetch_url(self, url: str) -> FetchOutcome:
+        """Tell a feed from an article by its content, then take the same path a poll takes."""
+        started, clock = self.clock(), time.monotonic()
+        fetched = await self.fetcher.get_feed(url)
+        try:
+            parse_feed(fetched.content, fetched.headers, fetched.final_url)
+        except ParseError:
+            return FetchOutcome("article", article=await self.archive_url(url, fetched=fetched))
+        feed = self.store.ensure_feed(url, started)
+        return FetchOutcome("feed", poll=await self.ingest_feed(feed, fetched, started, clock))
+
+
+def _is_web_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in {"http", "https"} and bool(parts.netloc)
+
+
+def extraction_pool(workers: int | None = None) -> ProcessPoolExecutor:
+    """A process pool for extraction, forked from a server that has trafilatura imported."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["ingester.extract"])
+    return ProcessPoolExecutor(
+        max_workers=workers or os.cpu_count() or 1,
+        mp_context=context,
+        initializer=_ignore_sigint,
+    )
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C reaches the whole process group; the parent decides how to stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -1,0 +1,533 @@
+"""The SQLite archive. The only module that writes SQL.
+
+Every distinct rendering of every article is kept once, as a numbered version. The feed
+rows double as the schedule: each holds its validators, its last result and when it is
+due next, so a restart resumes where the daemon stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .errors import NotFound, StoreError
+from .types import (
+    Article,
+    ArticleUrls,
+    FeedForUpdate,
+    FeedSpec,
+    PollResult,
+    StoreOutcome,
+    VersionToStore,
+)
+from .urls import canonicalize
+
+# Fields of a version compared to report "which fields changed".
+VERSION_FIELDS = (
+    "section",
+    "title",
+    "author",
+    "author_role",
+    "author_bio",
+    "image_alt",
+    "image_caption",
+    "body",
+    "published_at",
+    "modified_at",
+)
+
+SCHEMA_V1 = """
+CREATE TABLE feeds (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE,
+    name TEXT,
+    section TEXT,
+    interval INTEGER,
+    title TEXT,
+    active INTEGER NOT NULL DEFAULT 1,
+    etag TEXT,
+    last_modified TEXT,
+    added_at TEXT NOT NULL,
+    last_polled_at TEXT,
+    last_success_at TEXT,
+    last_status TEXT,
+    last_http_status INTEGER,
+    last_error TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    next_poll_at TEXT
+);
+CREATE INDEX feeds_due ON feeds (active, next_poll_at);
+
+CREATE TABLE articles (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE,
+    first_seen_at TEXT NOT NULL,
+    last_checked_at TEXT,
+    page_etag TEXT,
+    page_last_modified TEXT,
+    page_sha256 TEXT,
+    last_error TEXT,
+    last_error_at TEXT
+);
+
+CREATE TABLE article_urls (
+    url TEXT PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles (id),
+    kind TEXT NOT NULL
+);
+CREATE INDEX article_urls_article ON article_urls (article_id);
+
+CREATE TABLE feed_entries (
+    feed_id INTEGER NOT NULL REFERENCES feeds (id),
+    entry_key TEXT NOT NULL,
+    article_id INTEGER NOT NULL REFERENCES articles (id),
+    first_seen_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    PRIMARY KEY (feed_id, entry_key)
+);
+CREATE INDEX feed_entries_article ON feed_entries (article_id);
+
+CREATE TABLE raw_pages (
+    sha256 TEXT PRIMARY KEY,
+    encoding TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    content BLOB NOT NULL,
+    first_fetched_at TEXT NOT NULL
+);
+
+CREATE TABLE versions (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles (id),
+    number INTEGER NOT NULL,
+    fetched_at TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    section TEXT,
+    title TEXT,
+    author TEXT,
+    author_role TEXT,
+    author_bio TEXT,
+    image_alt TEXT,
+    image_caption TEXT,
+    body TEXT NOT NULL,
+    published_at TEXT,
+    modified_at TEXT,
+    text TEXT NOT NULL,
+    word_count INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    extractor TEXT NOT NULL,
+    changed_fields TEXT NOT NULL,
+    raw_sha256 TEXT REFERENCES raw_pages (sha256),
+    UNIQUE (article_id, number)
+);
+
+CREATE TABLE polls (
+    id INTEGER PRIMARY KEY,
+    feed_id INTEGER NOT NULL REFERENCES feeds (id),
+    started_at TEXT NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    http_status INTEGER,
+    new_articles INTEGER NOT NULL,
+    new_versions INTEGER NOT NULL,
+    error TEXT,
+    page_errors TEXT NOT NULL
+);
+CREATE INDEX polls_feed ON polls (feed_id, started_at);
+"""
+
+# Each entry upgrades the schema by one step; PRAGMA user_version counts the steps done.
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1,)
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleForUpdate:
+    """What the pipeline needs to know about an archived article before re-fetching it."""
+
+    id: int
+    url: str
+    page_etag: str | None
+    page_last_modified: str | None
+    page_sha256: str | None
+    latest_sha256: str | None
+    latest_source: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PageToStore:
+    """A fetched page's bytes and validators."""
+
+    content: bytes
+    sha256: str
+    etag: str | None
+    last_modified: str | None
+
+
+class Store:
+    def __init__(self, path: Path | str) -> None:
+        try:
+            self.db = sqlite_utils.Database(path)
+            # Autocommit: the only transactions are the explicit, short ones in _write().
+            self.db.conn.isolation_level = None
+            self.db.execute("PRAGMA busy_timeout = 5000")
+            self.db.enable_wal()
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{path}: cannot open the archive: {e}") from e
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One short write transaction; sqlite3 errors leave as StoreError."""
+        conn = self.db.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException as e:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(e, sqlite3.Error):
+                raise StoreError(f"archive write failed: {e}") from e
+            raise
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(f"archive schema {version} is newer than this release understands")
+        for step in range(version, len(MIGRATIONS)):
+            with self._write() as conn:
+                for statement in MIGRATIONS[step].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {step + 1}")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    # -- feeds --------------------------------------------------------------------------
+
+    def sync_feeds(self, specs: Sequence[FeedSpec], now: datetime) -> None:
+        """Make the feed rows follow the config: add, update, deactivate the removed ones."""
+        urls = [spec.url for spec in specs]
+        with self._write() as conn:
+            for spec in specs:
+                conn.execute(
+                    """INSERT INTO feeds
+                           (url, name, section, interval, active, added_at, next_poll_at)
+                       VALUES (?, ?, ?, ?, 1, ?, ?)
+                       ON CONFLICT (url) DO UPDATE SET name = excluded.name,
+                           section = excluded.section, interval = excluded.interval, active = 1""",
+                    (spec.url, spec.name, spec.section, spec.interval, iso(now), iso(now)),
+                )
+            marks = ",".join("?" * len(urls))
+            conn.execute(f"UPDATE feeds SET active = 0 WHERE url NOT IN ({marks})", urls)
+
+    def ensure_feed(self, url: str, now: datetime) -> FeedForUpdate:
+        """A feed fetched by hand: recorded (inactive unless configured) so it can be polled."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO feeds (url, active, added_at) VALUES (?, 0, ?) ON CONFLICT DO NOTHING",
+                (url, iso(now)),
+            )
+        return self._feeds("WHERE url = ?", [url])[0]
+
+    def due_feeds(self, now: datetime, default_interval: int) -> list[FeedForUpdate]:
+        return self._feeds(
+            "WHERE active = 1 AND (next_poll_at IS NULL OR next_poll_at <= ?)"
+            " ORDER BY next_poll_at",
+            [iso(now)],
+            default_interval,
+        )
+
+    def active_feeds(self, default_interval: int) -> list[FeedForUpdate]:
+        return self._feeds("WHERE active = 1 ORDER BY id", [], default_interval)
+
+    def feeds_named(self, names: Iterable[str], default_interval: int) -> list[FeedForUpdate]:
+        found = []
+        for name in names:
+            rows = self._feeds("WHERE name = ? OR url = ?", [name, name], default_interval)
+            if not rows:
+                raise NotFound(f"no feed named {name!r} in the archive or the config")
+            found.extend(rows)
+        return found
+
+    def _feeds(
+        self, where: str, params: Sequence[Any], default_interval: int = 1800
+    ) -> list[FeedForUpdate]:
+        rows = self.db.execute(
+            "SELECT id, url, name, section, interval, etag, last_modified, consecutive_failures"
+            f" FROM feeds {where}",
+            params,
+        ).fetchall()
+        return [
+            FeedForUpdate(
+                id=r[0],
+                url=r[1],
+                name=r[2],
+                section=r[3],
+                interval=r[4] or default_interval,
+                etag=r[5],
+                last_modified=r[6],
+                consecutive_failures=r[7],
+            )
+            for r in rows
+        ]
+
+    def record_poll(
+        self,
+        feed: FeedForUpdate,
+        result: PollResult,
+        started_at: datetime,
+        next_poll_at: datetime,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        title: str | None = None,
+    ) -> None:
+        ok = result.status != "error"
+        with self._write() as conn:
+            conn.execute(
+                """INSERT INTO polls (feed_id, started_at, duration_ms, status, http_status,
+                       new_articles, new_versions, error, page_errors)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    feed.id,
+                    iso(started_at),
+                    result.duration_ms,
+                    result.status,
+                    result.http_status,
+                    result.new_articles,
+                    result.new_versions,
+                    result.error,
+                    json.dumps(list(result.page_errors)),
+                ),
+            )
+            conn.execute(
+                """UPDATE feeds SET last_polled_at = ?, last_status = ?, last_http_status = ?,
+                       last_error = ?, next_poll_at = ?,
+                       consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures + 1 END,
+                       last_success_at = CASE WHEN ? THEN ? ELSE last_success_at END,
+                       etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),
+                       title = COALESCE(?, title)
+                   WHERE id = ?""",
+                (
+                    iso(started_at),
+                    result.status,
+                    result.http_status,
+                    result.error,
+                    iso(next_poll_at),
+                    ok,
+                    ok,
+                    iso(started_at),
+                    etag,
+                    last_modified,
+                    title,
+                    feed.id,
+                ),
+            )
+
+    # -- articles -------------------------------------------------------------------------
+
+    def find_article(self, url: str) -> ArticleForUpdate | None:
+        """The article seen under ``url`` in any of its forms (linked, final, canonical)."""
+        row = self.db.execute(
+            """SELECT a.id, a.url, a.page_etag, a.page_last_modified, a.page_sha256,
+                      v.sha256, v.source
+               FROM article_urls u JOIN articles a ON a.id = u.article_id
+               LEFT JOIN versions v ON v.article_id = a.id
+                    AND v.number = (SELECT MAX(number) FROM versions WHERE article_id = a.id)
+               WHERE u.url IN (?, ?) LIMIT 1""",
+            (canonicalize(url), url),
+        ).fetchone()
+        return ArticleForUpdate(*row) if row else None
+
+    def article_id(self, url: str) -> int:
+        found = self.find_article(url)
+        if found is None:
+            raise NotFound(f"no article archived under {url}")
+        return found.id
+
+    def save(
+        self,
+        urls: ArticleUrls,
+        version: VersionToStore | None,
+        now: datetime,
+        *,
+        feed_id: int | None = None,
+        entry_key: str | None = None,
+        page: PageToStore | None = None,
+        error: str | None = None,
+    ) -> StoreOutcome:
+        """Record one look at an article, in one transaction.
+
+        A version is added only when its text's SHA-256 differs from the latest version's.
+        """
+        with self._write() as conn:
+            article_id, new_article = self._article_for(conn, urls, now)
+            new_version = False
+            if page is not None:
+                self._put_raw(conn, page, now)
+                conn.execute(
+                    """UPDATE articles SET page_etag = ?, page_last_modified = ?, page_sha256 = ?
+                       WHERE id = ?""",
+                    (page.etag, page.last_modified, page.sha256, article_id),
+                )
+            if version is not None:
+                new_version = self._add_version(conn, article_id, version, page)
+            conn.execute(
+                """UPDATE articles SET last_checked_at = ?, last_error = ?,
+                       last_error_at = CASE WHEN ? IS NULL THEN last_error_at ELSE ? END
+                   WHERE id = ?""",
+                (iso(now), error, error, iso(now), article_id),
+            )
+            if feed_id is not None and entry_key is not None:
+                conn.execute(
+                    """INSERT INTO feed_entries (feed_id, entry_key, article_id, first_seen_at,
+                           last_seen_at) VALUES (?, ?, ?, ?, ?)
+                       ON CONFLICT (feed_id, entry_key) DO UPDATE SET
+                           last_seen_at = excluded.last_seen_at""",
+                    (feed_id, entry_key, article_id, iso(now), iso(now)),
+                )
+        return StoreOutcome(new_article=new_article, new_version=new_version, article_id=article_id)
+
+    def _article_for(
+        self, conn: sqlite3.Connection, urls: ArticleUrls, now: datetime
+    ) -> tuple[int, bool]:
+        forms = [(kind, canonicalize(url)) for kind, url in urls.all()]
+        marks = ",".join("?" * len(forms))
+        row = conn.execute(
+            f"SELECT article_id FROM article_urls WHERE url IN ({marks}) LIMIT 1",
+            [url for _, url in forms],
+        ).fetchone()
+        new_article = row is None
+        if row is None:
+            cursor = conn.execute(
+                "INSERT INTO articles (url, first_seen_at) VALUES (?, ?)",
+                (canonicalize(urls.key), iso(now)),
+            )
+            article_id = int(cursor.lastrowid or 0)
+        else:
+            article_id = int(row[0])
+        for kind, url in forms:
+            conn.execute(
+                "INSERT INTO article_urls (url, article_id, kind) VALUES (?, ?, ?)"
+                " ON CONFLICT (url) DO NOTHING",
+                (url, article_id, kind),
+            )
+        return article_id, new_article
+
+    def _put_raw(self, conn: sqlite3.Connection, page: PageToStore, now: datetime) -> None:
+        """Content-addressed: identical pages are stored once."""
+        conn.execute(
+            """INSERT INTO raw_pages (sha256, encoding, size, content, first_fetched_at)
+               VALUES (?, 'zlib', ?, ?, ?) ON CONFLICT (sha256) DO NOTHING""",
+            (page.sha256, len(page.content), zlib.compress(page.content, 6), iso(now)),
+        )
+
+    def _add_version(
+        self,
+        conn: sqlite3.Connection,
+        article_id: int,
+        version: VersionToStore,
+        page: PageToStore | None,
+    ) -> bool:
+        latest = conn.execute(
+            f"""SELECT number, sha256, {", ".join(VERSION_FIELDS)} FROM versions
+                WHERE article_id = ? ORDER BY number DESC LIMIT 1""",
+            (article_id,),
+        ).fetchone()
+        if latest is not None and latest[1] == version.hash:
+            return False
+        fields = _version_fields(version.article)
+        changed = (
+            [
+                name
+                for name, old in zip(VERSION_FIELDS, latest[2:], strict=True)
+                if fields[name] != old
+            ]
+            if latest is not None
+            else []
+        )
+        conn.execute(
+            f"""INSERT INTO versions (article_id, number, fetched_at, sha256,
+                    {", ".join(VERSION_FIELDS)},
+                    text, word_count, source, extractor, changed_fields, raw_sha256)
+                VALUES ({",".join("?" * (len(VERSION_FIELDS) + 10))})""",
+            (
+                article_id,
+                (latest[0] if latest else 0) + 1,
+                version.fetched_at,
+                version.hash,
+                *(fields[name] for name in VERSION_FIELDS),
+                version.text,
+                version.word_count,
+                version.article.source,
+                version.extractor,
+                json.dumps(changed),
+                page.sha256 if page else None,
+            ),
+        )
+        return True
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def versions(self, url: str) -> list[dict[str, Any]]:
+        article_id = self.article_id(url)
+        rows = self.db.query(
+            """SELECT number, fetched_at, sha256, word_count, source, changed_fields
+               FROM versions WHERE article_id = ? ORDER BY number""",
+            [article_id],
+        )
+        return [{**row, "changed_fields": json.loads(row["changed_fields"])} for row in rows]
+
+    def version_text(self, url: str, number: int | None = None) -> str:
+        article_id = self.article_id(url)
+        if number is None:
+            row = self.db.execute(
+                "SELECT text FROM versions WHERE article_id = ? ORDER BY number DESC LIMIT 1",
+                [article_id],
+            ).fetchone()
+        else:
+            row = self.db.execute(
+                "SELECT text FROM versions WHERE article_id = ? AND number = ?",
+                [article_id, number],
+            ).fetchone()
+        if row is None:
+            which = f"version {number}" if number is not None else "any version"
+            raise NotFound(f"{url}: the archive has no {which} of this article")
+        return str(row[0])
+
+    def count(self, table: str) -> int:
+        return int(self.db.execute(f"SELECT COUNT(*) FROM [{table}]").fetchone()[0])
+
+
+def _version_fields(article: Article) -> dict[str, str | None]:
+    return {
+        "section": article.section,
+        "title": article.title,
+        "author": article.author,
+        "author_role": article.author_role,
+        "author_bio": article.author_bio,
+        "image_alt": article.image_alt if article.has_image else None,
+        "image_caption": article.image_caption if article.has_image else None,
+        "body": "\n".join(article.body),
+        "published_at": article.published,
+        "modified_at": article.modified,
+    }

@@ -1,0 +1,170 @@
+"""Frozen dataclasses that travel between the stages, named by where they travel."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+PollStatus = Literal["ok", "not_modified", "error"]
+BodySource = Literal["page", "feed"]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSpec:
+    """One ``[[feeds]]`` table of the config file."""
+
+    url: str
+    name: str | None = None
+    section: str | None = None
+    interval: int | None = None  # seconds; None means the settings' default
+
+
+@dataclass(frozen=True, slots=True)
+class FeedForUpdate:
+    """A feed as the store hands it to the pipeline for a poll."""
+
+    id: int
+    url: str
+    name: str | None
+    section: str | None
+    interval: int
+    etag: str | None
+    last_modified: str | None
+    consecutive_failures: int = 0
+
+    @property
+    def label(self) -> str:
+        return self.name or self.url
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """One HTTP response, fully read (within the size cap)."""
+
+    url: str  # as requested
+    final_url: str  # after redirects
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("etag")
+
+    @property
+    def last_modified(self) -> str | None:
+        return self.headers.get("last-modified")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedEntry:
+    """One feed entry, as the feed describes it."""
+
+    key: str  # guid, else link, else a hash of title and content
+    guid: str | None
+    link: str | None
+    title: str | None
+    author: str | None
+    summary: str | None
+    content: str | None  # full content (content:encoded, Atom content), as HTML
+    categories: tuple[str, ...] = ()
+    published: str | None = None  # ISO 8601, UTC
+    updated: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    title: str | None
+    link: str | None
+    entries: tuple[ParsedEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractedPage:
+    """What the page itself says about its article; None where it says nothing."""
+
+    canonical_url: str | None = None
+    section: str | None = None
+    title: str | None = None
+    author: str | None = None
+    author_role: str | None = None
+    author_bio: str | None = None
+    image_alt: str | None = None
+    image_caption: str | None = None
+    has_image: bool = False
+    body: tuple[str, ...] = ()
+    published: str | None = None
+    modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """The fields of the article layout, merged from page and feed."""
+
+    title: str | None
+    body: tuple[str, ...]
+    section: str | None = None
+    author: str | None = None
+    author_role: str | None = None
+    author_bio: str | None = None
+    has_image: bool = False
+    image_alt: str | None = None
+    image_caption: str | None = None
+    published: str | None = None
+    modified: str | None = None
+    source: BodySource = "page"
+
+
+@dataclass(frozen=True, slots=True)
+class VersionToStore:
+    """A rendered article on its way into the archive."""
+
+    article: Article
+    text: str
+    hash: str
+    word_count: int
+    extractor: str
+    fetched_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleUrls:
+    """The forms an article was seen under; any of them finds it again."""
+
+    linked: str
+    final: str | None = None
+    canonical: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.canonical or self.final or self.linked
+
+    def all(self) -> tuple[tuple[str, str], ...]:
+        forms = [("linked", self.linked), ("final", self.final), ("canonical", self.canonical)]
+        return tuple((kind, url) for kind, url in forms if url)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreOutcome:
+    new_article: bool
+    new_version: bool
+    article_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """What one poll of one feed did; a value, never an exception."""
+
+    feed: str
+    status: PollStatus
+    http_status: int | None = None
+    new_articles: int = 0
+    new_versions: int = 0
+    error: str | None = None
+    page_errors: tuple[str, ...] = field(default=())
+    duration_ms: int = 0

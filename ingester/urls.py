@@ -1,0 +1,78 @@
+"""URL canonicalisation: one key per article, whatever form a link takes."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
+
+# Parameters that identify a campaign or a click, never an article.
+_TRACKING_EXACT = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "igshid",
+        "yclid",
+        "_ga",
+        "_gl",
+        "ref_src",
+        "cmpid",
+        "ocid",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "__twitter_impression",
+    }
+)
+_TRACKING_PREFIXES = ("utm_", "hsa_", "pk_", "piwik_", "mtm_")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def is_tracking_param(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in _TRACKING_EXACT or lowered.startswith(_TRACKING_PREFIXES)
+
+
+def canonicalize(url: str) -> str:
+    """Lower-case scheme and host, drop default port, fragment and tracking parameters.
+
+    Every other query parameter is kept, in its order and its original encoding: some
+    sites put the article id there. Idempotent: ``canonicalize(canonicalize(u))``
+    equals ``canonicalize(u)``.
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    hostname = (parts.hostname or "").lower()
+    host = f"[{hostname}]" if ":" in hostname else hostname
+    try:
+        port = parts.port
+    except ValueError:  # a non-numeric port: keep what was written
+        port = None
+        host = parts.netloc.rpartition("@")[2].lower()
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{port}"
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = f"{userinfo}@{host}" if userinfo else host
+    kept = [
+        pair
+        for pair in parts.query.split("&")
+        if pair and not is_tracking_param(unquote_plus(pair.partition("=")[0]))
+    ]
+    path = parts.path or ("/" if netloc else "")
+    return urlunsplit((scheme, netloc, path, "&".join(kept), ""))
+
+
+def same_site(a: str, b: str) -> bool:
+    """True when two URLs share a registrable-looking host (``www.`` ignored)."""
+
+    def host(url: str) -> str:
+        name = (urlsplit(url).hostname or "").lower()
+        return name.removeprefix("www.")
+
+    ha, hb = host(a), host(b)
+    return bool(ha) and (ha == hb or ha.endswith("." + hb) or hb.endswith("." + ha))
