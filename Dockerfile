@@ -1,0 +1,26 @@
+# The daemon in a container: `docker build -t ingester .` then
+#   docker run -d -v ingester-data:/data ingester
+# The archive lives on the /data volume; mount your own feed list over /app/config/feeds.toml.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    INGESTER_CONFIG=/app/config/feeds.toml \
+    INGESTER_DB=/data/archive.db
+
+WORKDIR /app
+# Dependencies first, from the lock file, so code changes do not reinstall them.
+COPY requirements/run.lock requirements/run.lock
+RUN pip install --require-hashes -r requirements/run.lock
+COPY pyproject.toml README.md ./
+COPY ingester ingester
+COPY config config
+RUN pip install --no-deps --no-build-isolation .
+
+RUN useradd --create-home --uid 10001 ingester \
+    && mkdir /data && chown ingester:ingester /data
+USER ingester
+VOLUME ["/data"]
+
+CMD ["ingester", "run"]

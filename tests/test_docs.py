@@ -1,0 +1,79 @@
+"""The README and the CLI's help agree with the CLI that exists."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+import click
+import pytest
+from click.testing import CliRunner
+from conftest import PROJECT
+
+from ingester.cli import cli
+from ingester.config import Settings
+
+README = (PROJECT / "README.md").read_text(encoding="utf-8")
+
+
+def commands(group: click.Group) -> dict[str, click.Command]:
+    return {name: group.commands[name] for name in sorted(group.commands)}
+
+
+def readme_invocations() -> list[list[str]]:
+    """Every `ingester ...` line in the README's shell blocks, as argument lists."""
+    found = []
+    for block in re.findall(r"```sh\n(.*?)```", README, flags=re.S):
+        for line in block.splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line.startswith("ingester "):
+                found.append(shlex.split(line)[1:])
+    return found
+
+
+@pytest.mark.parametrize("name", list(commands(cli)))
+def test_every_command_has_help(name: str) -> None:
+    command = cli.commands[name]
+    assert command.help and command.help.strip()
+    for param in command.params:
+        if isinstance(param, click.Option):
+            assert param.help, f"{name} {param.opts[0]} has no help"
+    result = CliRunner().invoke(cli, [name, "--help"])
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+    summary = " ".join(command.help.strip().splitlines()[0].split())
+    assert summary in " ".join(result.output.split())
+
+
+def test_the_readme_shows_the_two_commands_first() -> None:
+    first_block = re.search(r"```sh\n(.*?)```", README, flags=re.S)
+    assert first_block is not None
+    lines = [line.split("#")[0].strip() for line in first_block.group(1).splitlines()]
+    assert lines == ["make run", "make test"]
+
+
+def test_the_readme_only_shows_commands_and_options_that_exist() -> None:
+    invocations = readme_invocations()
+    assert invocations, "the README shows no ingester commands"
+    for args in invocations:
+        command = cli.commands.get(args[0])
+        assert command is not None, f"README shows unknown command {args[0]!r}"
+        known = {opt for param in command.params for opt in getattr(param, "opts", [])}
+        for arg in args[1:]:
+            if arg.startswith("-"):
+                assert arg in known, f"README shows unknown option {arg} for {args[0]}"
+        # The arguments parse: no missing or surplus arguments.
+        ctx = command.make_context(args[0], args[1:], resilient_parsing=False)
+        ctx.close()
+
+
+def test_the_readme_documents_every_setting() -> None:
+    for name in Settings.__dataclass_fields__:
+        assert f"`{name}`" in README, f"setting {name} is not in the README"
+
+
+def test_every_make_target_the_readme_names_exists() -> None:
+    makefile = (PROJECT / "Makefile").read_text(encoding="utf-8")
+    targets = set(re.findall(r"^([a-z][\w-]*):", makefile, flags=re.M))
+    for target in re.findall(r"^make (\w+)", README, flags=re.M):
+        assert target in targets, f"README names make {target}, which the Makefile lacks"
