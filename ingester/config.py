@@ -112,7 +112,11 @@ def _coerce(key: str, value: object, default: object) -> object:
         if not isinstance(value, str) or not value.strip():
             raise ValueError(f"expected a non-empty string, got {value!r}")
         return value
-    if isinstance(default, bool) or not isinstance(value, int | float) or isinstance(value, bool):
+    if isinstance(default, int):
+        # Counts and byte sizes: a fraction would be silently truncated, so it is refused.
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"expected a whole number, got {value!r}")
+    elif not isinstance(value, int | float) or isinstance(value, bool):
         raise ValueError(f"expected a number, got {value!r}")
     if value <= 0:
         raise ValueError(f"must be positive, got {value!r}")
@@ -125,12 +129,15 @@ def _feed(index: int, raw: object, path: Path) -> FeedSpec:
         raise ConfigError(f"{where}: must be a [[feeds]] table")
     url = raw.get("url")
     if url is not None:
-        where = f"{where} ({url})"
+        where = f"{where} ({_printable(str(url))})"
     unknown = set(raw) - {"url", "name", "section", "interval"}
     if unknown:
         raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}")
     if not isinstance(url, str) or not url.strip():
         raise ConfigError(f"{where}: key 'url' is required and must be a string")
+    if _printable(url.strip()) != url.strip() or " " in url.strip():
+        # urlsplit silently drops tabs and newlines, so they are refused before it runs.
+        raise ConfigError(f"{where}: key 'url': contains whitespace or control characters")
     parts = urlsplit(url.strip())
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise ConfigError(f"{where}: key 'url': must be an http(s) URL")
@@ -150,3 +157,8 @@ def _feed(index: int, raw: object, path: Path) -> FeedSpec:
         section=raw.get("section"),
         interval=interval,
     )
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters escaped, so an error message stays one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

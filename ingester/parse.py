@@ -75,7 +75,9 @@ def _entry(entry: Any) -> ParsedEntry:
         content=content,
         categories=categories,
         published=_iso(entry.get("published_parsed")),
-        updated=_iso(entry.get("updated_parsed")),
+        # dict.get: feedparser's own get() falls back to the published date (deprecated),
+        # which would report an edit nobody made.
+        updated=_iso(dict.get(entry, "updated_parsed")),
     )
 
 

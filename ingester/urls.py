@@ -64,7 +64,8 @@ def canonicalize(url: str) -> str:
         if pair and not is_tracking_param(unquote_plus(pair.partition("=")[0]))
     ]
     path = parts.path or ("/" if netloc else "")
-    return urlunsplit((scheme, netloc, path, "&".join(kept), ""))
+    # Stripped again: whitespace before a dropped query or fragment is now at the end.
+    return urlunsplit((scheme, netloc, path, "&".join(kept), "")).strip()
 
 
 def same_site(a: str, b: str) -> bool:
