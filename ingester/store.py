@@ -13,7 +13,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +149,8 @@ MIGRATIONS: tuple[str, ...] = (SCHEMA_V1,)
 
 
 def iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds")
+    """Stored times are UTC ISO 8601 text, so comparing them as text orders them in time."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,15 +208,21 @@ class Store:
             raise
 
     def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise StoreError(f"archive schema {version} is newer than this release understands")
-        for step in range(version, len(MIGRATIONS)):
+        """Upgrade one step per transaction; the version is read inside it, so two processes
+        opening a fresh archive at once do not both run the same step."""
+        while True:
             with self._write() as conn:
-                for statement in MIGRATIONS[step].split(";"):
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                if version > len(MIGRATIONS):
+                    raise StoreError(
+                        f"archive schema {version} is newer than this release understands"
+                    )
+                if version == len(MIGRATIONS):
+                    return
+                for statement in MIGRATIONS[version].split(";"):
                     if statement.strip():
                         conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {step + 1}")
+                conn.execute(f"PRAGMA user_version = {version + 1}")
 
     @property
     def schema_version(self) -> int:

@@ -98,7 +98,9 @@ def rows(db: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
 
 
 def count_versions(db: Path) -> int:
-    return int(rows(db, "SELECT COUNT(*) FROM versions")[0][0])  # type: ignore[call-overload]
+    [(count,)] = rows(db, "SELECT COUNT(*) FROM versions")
+    assert isinstance(count, int)
+    return count
 
 
 def test_poll_archives_rss_and_atom_in_the_article_layout(configured: Archive, site: Site) -> None:
