@@ -102,6 +102,9 @@ class Fetcher:
             raise FetchError(url, f"fetch: unsupported URL scheme: {e}") from e
         except httpx.DecodingError as e:
             raise FetchError(url, f"fetch: cannot decode the response: {e}") from e
+        except httpx.ConnectError as e:
+            host = httpx.URL(url).host
+            raise FetchError(url, f"fetch: cannot connect to {host}: {_reason(e)}") from e
         except httpx.HTTPError as e:
             detail = str(e) or type(e).__name__
             raise FetchError(url, f"fetch: {detail}") from e
@@ -113,7 +116,8 @@ class Fetcher:
                 raise FetchError(url, status_message(status), status=status)
             chunks: list[bytes] = []
             size = 0
-            # Counted after decompression, while streaming: a bomb is cut off, not inflated.
+            # Counted after decompression, while streaming: a bomb is refused once past the cap
+            # (though httpx inflates each network chunk whole before we see it).
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
                 if size > max_bytes:
@@ -126,3 +130,9 @@ class Fetcher:
                 headers={k.lower(): v for k, v in response.headers.items()},
                 content=b"".join(chunks),
             )
+
+
+def _reason(error: Exception) -> str:
+    """``[Errno -2] Name or service not known`` -> ``name or service not known``."""
+    text = str(error) or type(error).__name__
+    return text.split("] ", 1)[-1] if text.startswith("[Errno") else text
