@@ -259,7 +259,7 @@ class Pipeline:
             version,
             self.clock(),
             feed_id=feed.id if feed else None,
-            entry_key=entry.key if entry else None,
+            entry=entry,
             page=page,
             error=error,
         )

@@ -7,6 +7,7 @@ due next, so a restart resumes where the daemon stopped.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import zlib
@@ -20,11 +21,13 @@ from typing import Any
 import sqlite_utils
 
 from .errors import NotFound, StoreError
+from .schema import MIGRATIONS
 from .types import (
     Article,
     ArticleUrls,
     FeedForUpdate,
     FeedSpec,
+    ParsedEntry,
     PollResult,
     StoreOutcome,
     VersionToStore,
@@ -45,108 +48,6 @@ VERSION_FIELDS = (
     "modified_at",
 )
 
-SCHEMA_V1 = """
-CREATE TABLE feeds (
-    id INTEGER PRIMARY KEY,
-    url TEXT NOT NULL UNIQUE,
-    name TEXT,
-    section TEXT,
-    interval INTEGER,
-    title TEXT,
-    active INTEGER NOT NULL DEFAULT 1,
-    etag TEXT,
-    last_modified TEXT,
-    added_at TEXT NOT NULL,
-    last_polled_at TEXT,
-    last_success_at TEXT,
-    last_status TEXT,
-    last_http_status INTEGER,
-    last_error TEXT,
-    consecutive_failures INTEGER NOT NULL DEFAULT 0,
-    next_poll_at TEXT
-);
-CREATE INDEX feeds_due ON feeds (active, next_poll_at);
-
-CREATE TABLE articles (
-    id INTEGER PRIMARY KEY,
-    url TEXT NOT NULL UNIQUE,
-    first_seen_at TEXT NOT NULL,
-    last_checked_at TEXT,
-    page_etag TEXT,
-    page_last_modified TEXT,
-    page_sha256 TEXT,
-    last_error TEXT,
-    last_error_at TEXT
-);
-
-CREATE TABLE article_urls (
-    url TEXT PRIMARY KEY,
-    article_id INTEGER NOT NULL REFERENCES articles (id),
-    kind TEXT NOT NULL
-);
-CREATE INDEX article_urls_article ON article_urls (article_id);
-
-CREATE TABLE feed_entries (
-    feed_id INTEGER NOT NULL REFERENCES feeds (id),
-    entry_key TEXT NOT NULL,
-    article_id INTEGER NOT NULL REFERENCES articles (id),
-    first_seen_at TEXT NOT NULL,
-    last_seen_at TEXT NOT NULL,
-    PRIMARY KEY (feed_id, entry_key)
-);
-CREATE INDEX feed_entries_article ON feed_entries (article_id);
-
-CREATE TABLE raw_pages (
-    sha256 TEXT PRIMARY KEY,
-    encoding TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    content BLOB NOT NULL,
-    first_fetched_at TEXT NOT NULL
-);
-
-CREATE TABLE versions (
-    id INTEGER PRIMARY KEY,
-    article_id INTEGER NOT NULL REFERENCES articles (id),
-    number INTEGER NOT NULL,
-    fetched_at TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    section TEXT,
-    title TEXT,
-    author TEXT,
-    author_role TEXT,
-    author_bio TEXT,
-    image_alt TEXT,
-    image_caption TEXT,
-    body TEXT NOT NULL,
-    published_at TEXT,
-    modified_at TEXT,
-    text TEXT NOT NULL,
-    word_count INTEGER NOT NULL,
-    source TEXT NOT NULL,
-    extractor TEXT NOT NULL,
-    changed_fields TEXT NOT NULL,
-    raw_sha256 TEXT REFERENCES raw_pages (sha256),
-    UNIQUE (article_id, number)
-);
-
-CREATE TABLE polls (
-    id INTEGER PRIMARY KEY,
-    feed_id INTEGER NOT NULL REFERENCES feeds (id),
-    started_at TEXT NOT NULL,
-    duration_ms INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    http_status INTEGER,
-    new_articles INTEGER NOT NULL,
-    new_versions INTEGER NOT NULL,
-    error TEXT,
-    page_errors TEXT NOT NULL
-);
-CREATE INDEX polls_feed ON polls (feed_id, started_at);
-"""
-
-# Each entry upgrades the schema by one step; PRAGMA user_version counts the steps done.
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1,)
-
 
 def iso(moment: datetime) -> str:
     """Stored times are UTC ISO 8601 text, so comparing them as text orders them in time."""
@@ -162,8 +63,9 @@ class ArticleForUpdate:
     page_etag: str | None
     page_last_modified: str | None
     page_sha256: str | None
-    latest_sha256: str | None
+    latest_sha256: str | None  # of the version shown at the last look
     latest_source: str | None
+    latest_extractor: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,9 +121,8 @@ class Store:
                     )
                 if version == len(MIGRATIONS):
                     return
-                for statement in MIGRATIONS[version].split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
+                for statement in _statements(MIGRATIONS[version]):
+                    conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {version + 1}")
 
     @property
@@ -356,10 +257,9 @@ class Store:
         """The article seen under ``url`` in any of its forms (linked, final, canonical)."""
         row = self.db.execute(
             """SELECT a.id, a.url, a.page_etag, a.page_last_modified, a.page_sha256,
-                      v.sha256, v.source
+                      v.sha256, v.source, v.extractor
                FROM article_urls u JOIN articles a ON a.id = u.article_id
-               LEFT JOIN versions v ON v.article_id = a.id
-                    AND v.number = (SELECT MAX(number) FROM versions WHERE article_id = a.id)
+               LEFT JOIN versions v ON v.id = a.current_version_id
                WHERE u.url IN (?, ?) LIMIT 1""",
             (canonicalize(url), url),
         ).fetchone()
@@ -378,17 +278,21 @@ class Store:
         now: datetime,
         *,
         feed_id: int | None = None,
-        entry_key: str | None = None,
+        entry: ParsedEntry | None = None,
         page: PageToStore | None = None,
         error: str | None = None,
     ) -> StoreOutcome:
         """Record one look at an article, in one transaction.
 
-        A version is added only when its text's SHA-256 differs from the latest version's.
+        A version is added only when its text's SHA-256 differs from every version the
+        article has had. Going back to an earlier rendering is a revisit: the article
+        points at that version again and the revisit is logged, but nothing is added, so
+        a page flipping between two renderings (A/B tests, caches) costs two versions,
+        not one per poll.
         """
         with self._write() as conn:
             article_id, new_article = self._article_for(conn, urls, now)
-            new_version = False
+            new_version = revisit = False
             if page is not None:
                 self._put_raw(conn, page, now)
                 conn.execute(
@@ -397,22 +301,23 @@ class Store:
                     (page.etag, page.last_modified, page.sha256, article_id),
                 )
             if version is not None:
-                new_version = self._add_version(conn, article_id, version, page)
+                change = self._add_version(conn, article_id, version, page, now)
+                new_version, revisit = change == "new", change == "revisit"
             conn.execute(
                 """UPDATE articles SET last_checked_at = ?, last_error = ?,
                        last_error_at = CASE WHEN ? IS NULL THEN last_error_at ELSE ? END
                    WHERE id = ?""",
                 (iso(now), error, error, iso(now), article_id),
             )
-            if feed_id is not None and entry_key is not None:
+            if feed_id is not None and entry is not None:
                 conn.execute(
                     """INSERT INTO feed_entries (feed_id, entry_key, article_id, first_seen_at,
-                           last_seen_at) VALUES (?, ?, ?, ?, ?)
+                           last_seen_at, entry) VALUES (?, ?, ?, ?, ?, ?)
                        ON CONFLICT (feed_id, entry_key) DO UPDATE SET
-                           last_seen_at = excluded.last_seen_at""",
-                    (feed_id, entry_key, article_id, iso(now), iso(now)),
+                           last_seen_at = excluded.last_seen_at, entry = excluded.entry""",
+                    (feed_id, entry.key, article_id, iso(now), iso(now), _entry_json(entry)),
                 )
-        return StoreOutcome(new_article=new_article, new_version=new_version, article_id=article_id)
+        return StoreOutcome(new_article, new_version, article_id, revisit)
 
     def _article_for(
         self, conn: sqlite3.Connection, urls: ArticleUrls, now: datetime
@@ -454,32 +359,52 @@ class Store:
         article_id: int,
         version: VersionToStore,
         page: PageToStore | None,
-    ) -> bool:
-        latest = conn.execute(
-            f"""SELECT number, sha256, {", ".join(VERSION_FIELDS)} FROM versions
-                WHERE article_id = ? ORDER BY number DESC LIMIT 1""",
+        now: datetime,
+    ) -> str:
+        """ "new", "revisit" or "same"; see save()."""
+        columns = ", ".join(VERSION_FIELDS)
+        current = conn.execute(
+            f"""SELECT v.id, v.sha256, {columns} FROM articles a
+                JOIN versions v ON v.id = a.current_version_id WHERE a.id = ?""",
             (article_id,),
         ).fetchone()
-        if latest is not None and latest[1] == version.hash:
-            return False
+        if current is not None and current[1] == version.hash:
+            return "same"
+        seen = conn.execute(
+            "SELECT id FROM versions WHERE article_id = ? AND sha256 = ?",
+            (article_id, version.hash),
+        ).fetchone()
+        if seen is not None:
+            conn.execute(
+                "INSERT INTO revisits (article_id, version_id, seen_at) VALUES (?, ?, ?)",
+                (article_id, seen[0], iso(now)),
+            )
+            conn.execute(
+                "UPDATE articles SET current_version_id = ?, revisits = revisits + 1 WHERE id = ?",
+                (seen[0], article_id),
+            )
+            return "revisit"
         fields = _version_fields(version.article)
         changed = (
             [
                 name
-                for name, old in zip(VERSION_FIELDS, latest[2:], strict=True)
+                for name, old in zip(VERSION_FIELDS, current[2:], strict=True)
                 if fields[name] != old
             ]
-            if latest is not None
+            if current is not None
             else []
         )
-        conn.execute(
-            f"""INSERT INTO versions (article_id, number, fetched_at, sha256,
-                    {", ".join(VERSION_FIELDS)},
-                    text, word_count, source, extractor, changed_fields, raw_sha256)
-                VALUES ({",".join("?" * (len(VERSION_FIELDS) + 10))})""",
+        (number,) = conn.execute(
+            "SELECT COALESCE(MAX(number), 0) + 1 FROM versions WHERE article_id = ?",
+            (article_id,),
+        ).fetchone()
+        cursor = conn.execute(
+            f"""INSERT INTO versions (article_id, number, fetched_at, sha256, {columns},
+                    text, word_count, source, extractor, changed_fields, raw_sha256, kind)
+                VALUES ({",".join("?" * (len(VERSION_FIELDS) + 11))})""",
             (
                 article_id,
-                (latest[0] if latest else 0) + 1,
+                number,
                 version.fetched_at,
                 version.hash,
                 *(fields[name] for name in VERSION_FIELDS),
@@ -489,40 +414,146 @@ class Store:
                 version.extractor,
                 json.dumps(changed),
                 page.sha256 if page else None,
+                "first" if number == 1 else version.kind,
             ),
         )
-        return True
+        conn.execute(
+            "UPDATE articles SET current_version_id = ? WHERE id = ?",
+            (cursor.lastrowid, article_id),
+        )
+        return "new"
 
     # -- reading ------------------------------------------------------------------------------
 
     def versions(self, url: str) -> list[dict[str, Any]]:
         article_id = self.article_id(url)
         rows = self.db.query(
-            """SELECT number, fetched_at, sha256, word_count, source, changed_fields
-               FROM versions WHERE article_id = ? ORDER BY number""",
+            """SELECT v.number, v.fetched_at, v.sha256, v.word_count, v.source, v.kind,
+                      v.changed_fields, v.id = a.current_version_id AS current
+               FROM versions v JOIN articles a ON a.id = v.article_id
+               WHERE v.article_id = ? ORDER BY v.number""",
             [article_id],
         )
-        return [{**row, "changed_fields": json.loads(row["changed_fields"])} for row in rows]
+        return [
+            {
+                **row,
+                "current": bool(row["current"]),
+                "changed_fields": json.loads(row["changed_fields"]),
+            }
+            for row in rows
+        ]
 
     def version_text(self, url: str, number: int | None = None) -> str:
+        """A version's text; by default the one the article showed at its last look."""
+        return str(self.version(url, number)["text"])
+
+    def version(self, url: str, number: int | None = None) -> dict[str, Any]:
         article_id = self.article_id(url)
         if number is None:
-            row = self.db.execute(
-                "SELECT text FROM versions WHERE article_id = ? ORDER BY number DESC LIMIT 1",
-                [article_id],
-            ).fetchone()
+            where, params = "v.id = a.current_version_id", [article_id]
         else:
-            row = self.db.execute(
-                "SELECT text FROM versions WHERE article_id = ? AND number = ?",
-                [article_id, number],
-            ).fetchone()
-        if row is None:
+            where, params = "v.number = ?", [article_id, number]
+        rows = list(
+            self.db.query(
+                f"""SELECT v.number, v.fetched_at, v.sha256, v.kind, v.text
+                    FROM versions v JOIN articles a ON a.id = v.article_id
+                    WHERE v.article_id = ? AND {where}""",
+                params,
+            )
+        )
+        if not rows:
             which = f"version {number}" if number is not None else "any version"
             raise NotFound(f"{url}: the archive has no {which} of this article")
-        return str(row[0])
+        return rows[0]
+
+    def last_two_numbers(self, url: str) -> tuple[int, int]:
+        numbers = [v["number"] for v in self.versions(url)]
+        if len(numbers) < 2:
+            raise NotFound(f"{url}: only {len(numbers)} version archived, nothing to compare")
+        return numbers[-2], numbers[-1]
+
+    def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Articles whose current title or body match an FTS5 query, best first."""
+        sql = """SELECT a.url, v.title, v.number, v.fetched_at,
+                        snippet(versions_fts, 1, '[', ']', ' … ', 12) AS snippet
+                 FROM versions_fts JOIN versions v ON v.id = versions_fts.rowid
+                 JOIN articles a ON a.current_version_id = v.id
+                 WHERE versions_fts MATCH ? ORDER BY rank LIMIT ?"""
+        try:
+            return list(self.db.query(sql, [query, limit]))
+        except sqlite3.OperationalError:
+            # Not valid FTS5 syntax (a stray quote, a bare AND): search for the words as typed.
+            words = " ".join('"' + word.replace('"', '""') + '"' for word in query.split())
+            if not words:
+                return []
+            return list(self.db.query(sql, [words, limit]))
+
+    def raw_page(self, sha256: str) -> bytes:
+        row = self.db.execute(
+            "SELECT encoding, content FROM raw_pages WHERE sha256 = ?", [sha256]
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no raw page {sha256[:16]} in the archive")
+        return zlib.decompress(row[1]) if row[0] == "zlib" else bytes(row[1])
+
+    def pages_to_reextract(self, url: str | None = None) -> list[StoredPage]:
+        """Each article's last fetched page, with the feed entry that pointed at it."""
+        where, params = ("WHERE a.id = ?", [self.article_id(url)]) if url else ("", [])
+        rows = self.db.execute(
+            f"""SELECT a.id, a.url, a.page_sha256,
+                       (SELECT e.entry FROM feed_entries e WHERE e.article_id = a.id
+                        ORDER BY e.last_seen_at DESC LIMIT 1),
+                       (SELECT f.section FROM feed_entries e JOIN feeds f ON f.id = e.feed_id
+                        WHERE e.article_id = a.id ORDER BY e.last_seen_at DESC LIMIT 1)
+                FROM articles a {where} ORDER BY a.id""",
+            params,
+        ).fetchall()
+        return [
+            StoredPage(
+                article_id=r[0],
+                url=r[1],
+                page_sha256=r[2],
+                entry=_entry_from_json(r[3]) if r[3] else None,
+                feed_section=r[4],
+            )
+            for r in rows
+            if r[2] is not None
+        ]
 
     def count(self, table: str) -> int:
         return int(self.db.execute(f"SELECT COUNT(*) FROM [{table}]").fetchone()[0])
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPage:
+    """An article's last fetched page, as re-extraction needs it."""
+
+    article_id: int
+    url: str
+    page_sha256: str
+    entry: ParsedEntry | None
+    feed_section: str | None
+
+
+def _statements(script: str) -> Iterator[str]:
+    """A migration's statements; a trigger's body holds semicolons of its own."""
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                yield pending.strip()
+            pending = ""
+
+
+def _entry_json(entry: ParsedEntry) -> str:
+    return json.dumps(dataclasses.asdict(entry), ensure_ascii=False, sort_keys=True)
+
+
+def _entry_from_json(text: str) -> ParsedEntry:
+    data = json.loads(text)
+    data["categories"] = tuple(data.get("categories") or ())
+    return ParsedEntry(**data)
 
 
 def _version_fields(article: Article) -> dict[str, str | None]:

@@ -8,6 +8,7 @@ from typing import Literal
 
 PollStatus = Literal["ok", "not_modified", "error"]
 BodySource = Literal["page", "feed"]
+VersionKind = Literal["first", "edit", "reextraction"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +131,9 @@ class VersionToStore:
     word_count: int
     extractor: str
     fetched_at: str
+    # "edit" for what a page shows; "reextraction" when a newer extractor re-reads a stored
+    # page (the publisher changed nothing). The first version of an article is "first".
+    kind: VersionKind = "edit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +158,7 @@ class StoreOutcome:
     new_article: bool
     new_version: bool
     article_id: int
+    revisit: bool = False  # the article went back to a rendering it had shown before
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,10 +21,12 @@ import sqlite_utils
 
 from ingester.errors import NotFound, StoreError
 from ingester.layout import render, text_hash, word_count
-from ingester.store import MIGRATIONS, PageToStore, Store
+from ingester.schema import MIGRATIONS
+from ingester.store import PageToStore, Store, iso
 from ingester.types import Article, ArticleUrls, FeedForUpdate, FeedSpec, PollResult, VersionToStore
 
 T0 = datetime(2024, 5, 1, 9, 0, 0, tzinfo=UTC)
+T1 = T0 + timedelta(hours=1)
 TABLES = {"feeds", "articles", "article_urls", "feed_entries", "raw_pages", "versions", "polls"}
 
 FEED_A = "https://a.example.com/rss.xml"
@@ -533,18 +535,44 @@ def test_a_date_change_is_named_alongside_a_text_change(store: Store) -> None:
     assert set(store.versions(CANONICAL)[-1]["changed_fields"]) == {"title", "modified_at"}
 
 
-def test_versions_keep_counting_after_a_revert(store: Store) -> None:
+def test_a_revert_is_a_revisit_not_a_new_version(store: Store, db_path: Path) -> None:
     edited = replace(ARTICLE, title="A corrected headline")
     store.save(URLS, version_of(ARTICLE), T0)
     store.save(URLS, version_of(edited), T0)
 
-    outcome = store.save(URLS, version_of(ARTICLE), T0)
+    outcome = store.save(URLS, version_of(ARTICLE), T1)
 
-    assert outcome.new_version
+    assert outcome.revisit and not outcome.new_version
+    listed = store.versions(CANONICAL)
+    assert [v["number"] for v in listed] == [1, 2]
+    assert [v["current"] for v in listed] == [True, False]
+    assert store.version_text(CANONICAL) == version_of(ARTICLE).text
+    assert query(db_path, "SELECT version_id, seen_at FROM revisits") == [(1, iso(T1))]
+
+
+def test_a_page_flipping_between_two_renderings_adds_two_versions_only(store: Store) -> None:
+    a, b = version_of(ARTICLE), version_of(replace(ARTICLE, title="Variant B headline"))
+
+    outcomes = [store.save(URLS, version, T0) for version in [a, b] * 10]
+
+    assert sum(o.new_version for o in outcomes) == 2
+    assert sum(o.revisit for o in outcomes) == 18
+    assert store.count("versions") == 2
+    assert store.version_text(CANONICAL) == b.text
+
+
+def test_an_edit_after_a_revert_counts_on_and_diffs_against_what_was_shown(store: Store) -> None:
+    edited = replace(ARTICLE, title="A corrected headline")
+    store.save(URLS, version_of(ARTICLE), T0)
+    store.save(URLS, version_of(edited), T0)
+    store.save(URLS, version_of(ARTICLE), T0)  # back to version 1
+
+    store.save(URLS, version_of(replace(ARTICLE, author="Someone Else")), T1)
+
     listed = store.versions(CANONICAL)
     assert [v["number"] for v in listed] == [1, 2, 3]
-    assert listed[2]["sha256"] == listed[0]["sha256"]
-    assert listed[2]["changed_fields"] == ["title"]
+    assert listed[2]["changed_fields"] == ["author"]  # against version 1, not 2
+    assert [v["kind"] for v in listed] == ["first", "edit", "edit"]
 
 
 # -- articles: finding them again ---------------------------------------------------------
