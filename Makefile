@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CONFIG ?= config/feeds.toml
 DB ?= archive.db
 
-.PHONY: run test lint format install lock clean
+.PHONY: run test lint format install lock clean docs
 
 install: $(STAMP)
 
@@ -31,6 +31,11 @@ format: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+# docs/schema.md is generated from the descriptions in ingester/schema.py.
+docs: $(STAMP)
+	$(BIN)/python -c "from ingester.schema import schema_markdown; print(schema_markdown(), end='')" \
+		> docs/schema.md
 
 # Re-pin after editing pyproject.toml's dependencies (needs network to the registry).
 lock:

@@ -17,10 +17,12 @@ from typing import Any, TypeVar
 
 import click
 
+from . import browse
 from .config import Config, Settings, load_config
-from .errors import IngesterError
+from .diff import version_diff
+from .errors import IngesterError, NotFound
 from .fetch import Fetcher
-from .pipeline import Pipeline, extraction_pool, utcnow
+from .pipeline import ArticleOutcome, Pipeline, extraction_pool, utcnow
 from .scheduler import run_daemon
 from .store import Store
 from .types import PollResult
@@ -38,7 +40,10 @@ class App:
             return Config(path=self.config_path, settings=Settings())
         return load_config(self.config_path)
 
-    def store(self) -> Store:
+    def store(self, create: bool = True) -> Store:
+        """The archive; commands that only read it refuse to create an empty one."""
+        if not create and not self.db_path.exists():
+            raise NotFound(f"{self.db_path}: no archive here yet (poll or fetch something first)")
         return Store(self.db_path)
 
 
@@ -189,7 +194,7 @@ def show(app: App, url: str, number: int | None) -> None:
 
     URL may be any form the article was seen under: as linked, after redirects, canonical.
     """
-    store = app.store()
+    store = app.store(create=False)
     try:
         text = store.version_text(url, number)
     finally:
@@ -204,7 +209,7 @@ def show(app: App, url: str, number: int | None) -> None:
 @click.pass_obj
 def history(app: App, url: str, as_json: bool) -> None:
     """List an article's versions: number, fetched at, hash, words, fields changed."""
-    store = app.store()
+    store = app.store(create=False)
     try:
         versions = store.versions(url)
     finally:
@@ -214,10 +219,95 @@ def history(app: App, url: str, as_json: bool) -> None:
         return
     for v in versions:
         changed = ", ".join(v["changed_fields"]) or ("first version" if v["number"] == 1 else "-")
+        if v["kind"] == "reextraction":
+            changed += " (re-extraction)"
         click.echo(
-            f"{v['number']:>3}  {v['fetched_at']}  {v['sha256'][:16]}  "
-            f"{v['word_count']:>6} words  {v['source']:<4}  {changed}"
+            f"{'*' if v['current'] else ' '}{v['number']:>3}  {v['fetched_at']}  "
+            f"{v['sha256'][:16]}  {v['word_count']:>6} words  {v['source']:<4}  {changed}"
         )
+
+
+@cli.command()
+@click.argument("url")
+@click.argument("versions", nargs=-1, type=int)
+@click.pass_obj
+def diff(app: App, url: str, versions: tuple[int, ...]) -> None:
+    """Show what changed between two versions of an article (default: the last two).
+
+    VERSIONS are two version numbers, A then B. Paragraphs are lines: a changed paragraph
+    is shown as "~" with [-removed-] and {+added+} words.
+    """
+    if len(versions) not in (0, 2):
+        raise click.UsageError("give two version numbers, or none for the last two")
+    store = app.store(create=False)
+    try:
+        a, b = versions or store.last_two_numbers(url)
+        old, new = store.version(url, a), store.version(url, b)
+    finally:
+        store.close()
+    label = "version {number}  {fetched_at}  {sha256:.16}  {kind}"
+    click.echo(
+        version_diff(old["text"], new["text"], label.format(**old), label.format(**new)), nl=False
+    )
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--limit", default=20, show_default=True, help="At most this many articles.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, for machines.")
+@click.pass_obj
+def search(app: App, query: str, limit: int, as_json: bool) -> None:
+    """Full-text search over every article's current title and body.
+
+    QUERY uses SQLite FTS5 syntax: words, "a phrase", OR, NOT, prefix*. Text that is not
+    valid syntax is searched for as plain words.
+    """
+    store = app.store(create=False)
+    try:
+        hits = store.search(query, limit)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(hits, indent=2, ensure_ascii=False))
+        return
+    for hit in hits:
+        click.echo(f"{hit['url']}\n  {hit['title']}\n  {hit['snippet']}")
+
+
+@cli.command()
+@click.argument("url", required=False)
+@click.option("--all", "every", is_flag=True, help="Every archived article.")
+@click.pass_obj
+def reextract(app: App, url: str | None, every: bool) -> None:
+    """Run extraction again over stored pages, with no network.
+
+    A rendering that changes is stored as a re-extraction (the extractor changed, not the
+    article), never as an edit by the publisher.
+    """
+    if bool(url) == every:
+        raise click.UsageError("give one article URL or --all")
+    config = app.config(required=False)
+
+    async def work(pipeline: Pipeline, store: Store) -> list[ArticleOutcome]:
+        return [await pipeline.reextract(page) for page in store.pages_to_reextract(url)]
+
+    outcomes = _pipeline_call(app, config, work)
+    for outcome in outcomes:
+        if outcome.error:
+            click.echo(f"{outcome.url}: {outcome.error}", err=True)
+    changed = sum(o.new_version for o in outcomes)
+    click.echo(f"re-extracted {len(outcomes)} articles: {changed} changed")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8001, show_default=True, help="Port to listen on.")
+@click.pass_obj
+def serve(app: App, host: str, port: int) -> None:
+    """Browse the archive in Datasette, with descriptions and saved queries."""
+    app.store(create=False).close()  # brings an archive made by an older release up to date
+    click.echo(f"Datasette on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
+    browse.serve(app.db_path, host, port)
 
 
 def main() -> None:

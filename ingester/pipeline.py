@@ -27,7 +27,7 @@ from .fetch import Fetcher
 from .layout import render, text_hash, word_count
 from .parse import parse_feed
 from .policy import next_poll_at
-from .store import ArticleForUpdate, PageToStore, Store, iso
+from .store import ArticleForUpdate, PageToStore, Store, StoredPage, iso
 from .types import (
     ArticleUrls,
     ExtractedPage,
@@ -35,6 +35,7 @@ from .types import (
     FetchResult,
     ParsedEntry,
     PollResult,
+    VersionKind,
     VersionToStore,
 )
 from .urls import same_site
@@ -218,6 +219,8 @@ class Pipeline:
             extracted = await self._extract(fetched)
         except ExtractError as e:
             return self._store(urls, known, feed=feed, entry=entry, page=page, error=e.message)
+        await self._reextract_if_outdated(known)
+        known = self.store.find_article(url)
         if extracted.canonical_url and same_site(extracted.canonical_url, fetched.final_url):
             urls = ArticleUrls(
                 linked=url, final=fetched.final_url, canonical=extracted.canonical_url
@@ -250,7 +253,9 @@ class Pipeline:
 
         ``changed=False`` means the page is known to be as it was at the last look.
         """
-        version = self._version(known, feed, entry, extracted) if changed else None
+        version = None
+        if changed:
+            version = self._version(known, entry, feed.section if feed else None, extracted, page)
         if version is None and known is None:
             # Nothing archived yet and nothing to archive: the failure is on the poll's record.
             return ArticleOutcome(url=urls.linked, error=error or "nothing to archive")
@@ -273,26 +278,65 @@ class Pipeline:
     def _version(
         self,
         known: ArticleForUpdate | None,
-        feed: FeedForUpdate | None,
         entry: ParsedEntry | None,
+        feed_section: str | None,
         extracted: ExtractedPage | None,
+        page: PageToStore | None,
+        kind: VersionKind = "edit",
     ) -> VersionToStore | None:
         if extracted is None and entry is None:
             return None
-        article = compose(extracted, entry, feed.section if feed else None)
+        article = compose(extracted, entry, feed_section)
         if not (article.body or article.title):
             return None
         if article.source == "feed" and known is not None and known.latest_source == "page":
             return None  # a feed fallback never supersedes what the page itself showed
         text = render(article)
+        from_page = article.source == "page"
         return VersionToStore(
             article=article,
             text=text,
             hash=text_hash(text),
             word_count=word_count(article),
-            extractor=EXTRACTOR if article.source == "page" else "feed",
+            extractor=EXTRACTOR if from_page else "feed",
             fetched_at=iso(self.clock()),
+            kind=kind,
+            raw_sha256=page.sha256 if page is not None and from_page else None,
         )
+
+    # -- re-extraction ------------------------------------------------------------------------
+
+    async def reextract(self, stored: StoredPage) -> ArticleOutcome:
+        """Extract a stored page again, with no network.
+
+        A rendering that changes is recorded as a re-extraction: the extractor changed, not
+        the article.
+        """
+        content = self.store.raw_page(stored.page_sha256)
+        fetched = FetchResult(stored.url, stored.url, 200, {}, content)
+        try:
+            extracted = await self._extract(fetched)
+        except ExtractError as e:
+            return ArticleOutcome(url=stored.url, error=e.message)
+        known = self.store.find_article(stored.url)
+        page = PageToStore(content, stored.page_sha256, None, None)
+        version = self._version(
+            known, stored.entry, stored.feed_section, extracted, page, kind="reextraction"
+        )
+        if version is None:
+            return ArticleOutcome(url=stored.url, error="extract: no text on the stored page")
+        outcome = self.store.add_reextraction(stored.article_id, version, self.clock())
+        return ArticleOutcome(url=stored.url, new_version=outcome.new_version)
+
+    async def _reextract_if_outdated(self, known: ArticleForUpdate | None) -> None:
+        """Before a changed page is compared with the archive, re-read the previous page
+        with today's extractor, so an extractor upgrade is not mistaken for an edit."""
+        if known is None or known.page_sha256 is None:
+            return
+        if known.latest_extractor in (None, "feed", EXTRACTOR):
+            return
+        for stored in self.store.pages_to_reextract(known.url):
+            await self.reextract(stored)
 
     # -- one-off ------------------------------------------------------------------------------
 

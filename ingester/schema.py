@@ -131,7 +131,7 @@ CREATE INDEX revisits_article ON revisits (article_id, seen_at);
 ALTER TABLE feed_entries ADD COLUMN entry TEXT;
 
 CREATE VIRTUAL TABLE versions_fts USING fts5 (
-    title, body, content='versions', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+    title, body, content="versions", content_rowid="id", tokenize="unicode61 remove_diacritics 2"
 );
 INSERT INTO versions_fts (rowid, title, body)
     SELECT v.id, v.title, v.body FROM articles a JOIN versions v ON v.id = a.current_version_id;

@@ -301,7 +301,7 @@ class Store:
                     (page.etag, page.last_modified, page.sha256, article_id),
                 )
             if version is not None:
-                change = self._add_version(conn, article_id, version, page, now)
+                change = self._add_version(conn, article_id, version, now)
                 new_version, revisit = change == "new", change == "revisit"
             conn.execute(
                 """UPDATE articles SET last_checked_at = ?, last_error = ?,
@@ -318,6 +318,14 @@ class Store:
                     (feed_id, entry.key, article_id, iso(now), iso(now), _entry_json(entry)),
                 )
         return StoreOutcome(new_article, new_version, article_id, revisit)
+
+    def add_reextraction(
+        self, article_id: int, version: VersionToStore, now: datetime
+    ) -> StoreOutcome:
+        """A stored page read again: a version only if the rendering changed."""
+        with self._write() as conn:
+            change = self._add_version(conn, article_id, version, now)
+        return StoreOutcome(False, change == "new", article_id, change == "revisit")
 
     def _article_for(
         self, conn: sqlite3.Connection, urls: ArticleUrls, now: datetime
@@ -358,7 +366,6 @@ class Store:
         conn: sqlite3.Connection,
         article_id: int,
         version: VersionToStore,
-        page: PageToStore | None,
         now: datetime,
     ) -> str:
         """ "new", "revisit" or "same"; see save()."""
@@ -413,7 +420,7 @@ class Store:
                 version.article.source,
                 version.extractor,
                 json.dumps(changed),
-                page.sha256 if page else None,
+                version.raw_sha256,
                 "first" if number == 1 else version.kind,
             ),
         )
@@ -475,7 +482,8 @@ class Store:
     def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
         """Articles whose current title or body match an FTS5 query, best first."""
         sql = """SELECT a.url, v.title, v.number, v.fetched_at,
-                        snippet(versions_fts, 1, '[', ']', ' … ', 12) AS snippet
+                        replace(snippet(versions_fts, 1, '[', ']', ' … ', 12), char(10), ' ')
+                            AS snippet
                  FROM versions_fts JOIN versions v ON v.id = versions_fts.rowid
                  JOIN articles a ON a.current_version_id = v.id
                  WHERE versions_fts MATCH ? ORDER BY rank LIMIT ?"""

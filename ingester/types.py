@@ -134,6 +134,7 @@ class VersionToStore:
     # "edit" for what a page shows; "reextraction" when a newer extractor re-reads a stored
     # page (the publisher changed nothing). The first version of an article is "first".
     kind: VersionKind = "edit"
+    raw_sha256: str | None = None  # the stored page it was extracted from
 
 
 @dataclass(frozen=True, slots=True)

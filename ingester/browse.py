@@ -1,0 +1,85 @@
+"""Datasette on the archive: table and column descriptions, and saved queries.
+
+Datasette only reads; the daemon may keep writing. The archive is in WAL mode and every
+write transaction is short, so readers never wait on a poll.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .schema import TABLES
+
+# Saved ("canned") queries, shown on the database page. Times are UTC ISO text, so text
+# order is time order.
+QUERIES: dict[str, dict[str, str]] = {
+    "latest_articles": {
+        "title": "Latest articles",
+        "description": "The newest articles with the version they show now.",
+        "sql": """select a.url, v.title, v.section, v.author, a.first_seen_at, v.word_count,
+  (select count(*) from versions where article_id = a.id) as versions
+from articles a join versions v on v.id = a.current_version_id
+order by a.first_seen_at desc, a.id desc
+limit 100""",
+    },
+    "recently_edited": {
+        "title": "Recently edited articles",
+        "description": "Articles their publishers changed, most recent edit first.",
+        "sql": """select a.url, cur.title,
+  max(case when v.kind = 'edit' then v.fetched_at end) as last_edited_at,
+  sum(v.kind = 'edit') as edits, count(*) as versions
+from articles a
+  join versions v on v.article_id = a.id
+  join versions cur on cur.id = a.current_version_id
+group by a.id
+having edits > 0
+order by last_edited_at desc, a.id desc
+limit 100""",
+    },
+    "feed_health": {
+        "title": "Feed health",
+        "description": "Every feed's last result; failing feeds first.",
+        "sql": """select f.name, f.url, f.active, f.last_status, f.last_http_status,
+  f.consecutive_failures, f.last_error, f.last_success_at, f.last_polled_at, f.next_poll_at,
+  (select count(*) from feed_entries e where e.feed_id = f.id) as articles
+from feeds f
+order by f.consecutive_failures desc, f.active desc, f.name, f.url""",
+    },
+    "search": {
+        "title": "Search articles",
+        "description": "Full-text search over each article's current title and body "
+        '(SQLite FTS5 syntax: words, "a phrase", OR, NOT, prefix*).',
+        "sql": """select a.url, v.title, v.fetched_at,
+  replace(snippet(versions_fts, 1, '[', ']', ' … ', 12), char(10), ' ') as snippet
+from versions_fts
+  join versions v on v.id = versions_fts.rowid
+  join articles a on a.current_version_id = v.id
+where versions_fts match coalesce(nullif(trim(:q), ''), '""')
+order by rank
+limit 50""",
+    },
+}
+
+
+def metadata(db_path: Path) -> dict[str, Any]:
+    """Datasette metadata for an archive file: descriptions and saved queries."""
+    tables = {
+        table: {"description": about, "columns": columns}
+        for table, (about, columns) in TABLES.items()
+    }
+    return {
+        "title": "ingester archive",
+        "description": "Every version of every article the feeds pointed at. "
+        "Start with the saved queries below.",
+        "databases": {db_path.stem: {"tables": tables, "queries": QUERIES}},
+    }
+
+
+def serve(db_path: Path, host: str, port: int) -> None:
+    """Run Datasette on the archive until Ctrl-C."""
+    import uvicorn
+    from datasette.app import Datasette
+
+    app = Datasette([str(db_path)], metadata=metadata(db_path)).app()
+    uvicorn.run(app, host=host, port=port, log_level="warning")
