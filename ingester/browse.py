@@ -42,20 +42,22 @@ limit 100""",
         "description": "Every feed's last result; failing feeds first.",
         "sql": """select f.name, f.url, f.active, f.last_status, f.last_http_status,
   f.consecutive_failures, f.last_error, f.last_success_at, f.last_polled_at, f.next_poll_at,
-  (select count(*) from feed_entries e where e.feed_id = f.id) as articles
+  (select count(distinct e.article_id) from feed_entries e where e.feed_id = f.id) as articles
 from feeds f
 order by f.consecutive_failures desc, f.active desc, f.name, f.url""",
     },
     "search": {
         "title": "Search articles",
-        "description": "Full-text search over each article's current title and body "
-        '(SQLite FTS5 syntax: words, "a phrase", OR, NOT, prefix*).',
+        "description": "Articles whose current title or body has every word of q "
+        "(`ingester search` also takes FTS5 syntax: phrases, OR, NOT, prefix*).",
         "sql": """select a.url, v.title, v.fetched_at,
   replace(snippet(versions_fts, 1, '[', ']', ' … ', 12), char(10), ' ') as snippet
 from versions_fts
   join versions v on v.id = versions_fts.rowid
   join articles a on a.current_version_id = v.id
-where versions_fts match coalesce(nullif(trim(:q), ''), '""')
+where versions_fts match
+  -- each word quoted, so hyphens and apostrophes are just text; an empty q matches nothing
+  '"' || replace(replace(trim(:q), '"', '""'), ' ', '" "') || '"'
 order by rank
 limit 50""",
     },
