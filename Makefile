@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CONFIG ?= config/feeds.toml
 DB ?= archive.db
 
-.PHONY: run test lint format install lock clean docs
+.PHONY: run test lint format install lock clean docs eval
 
 install: $(STAMP)
 
@@ -31,6 +31,9 @@ format: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+eval: $(STAMP)
+	$(BIN)/python -m bench.eval_extraction
 
 # docs/schema.md is generated from the descriptions in ingester/schema.py.
 docs: $(STAMP)
