@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -297,6 +298,66 @@ def reextract(app: App, url: str | None, every: bool) -> None:
             click.echo(f"{outcome.url}: {outcome.error}", err=True)
     changed = sum(o.new_version for o in outcomes)
     click.echo(f"re-extracted {len(outcomes)} articles: {changed} changed")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object, for machines.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Exit 1 unless the daemon's heartbeat is fresh (for container health checks).",
+)
+@click.pass_obj
+def status(app: App, as_json: bool, check: bool) -> None:
+    """The daemon's heartbeat and every feed's health."""
+    store = app.store(create=False)
+    try:
+        daemon, feeds = store.daemon(), store.feed_health()
+    finally:
+        store.close()
+    heartbeat = _heartbeat(daemon, utcnow())
+    if as_json:
+        click.echo(json.dumps({"daemon": heartbeat, "feeds": feeds}, indent=2))
+    else:
+        click.echo(_heartbeat_line(heartbeat))
+        for feed in feeds:
+            click.echo(_feed_line(feed))
+    if check and not heartbeat["healthy"]:
+        raise click.ClickException(_heartbeat_line(heartbeat))
+
+
+def _heartbeat(daemon: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
+    """A heartbeat is fresh while it is younger than three ticks (and a minute's slack)."""
+    if daemon is None:
+        return {"running": False, "healthy": False}
+    age = (now - datetime.fromisoformat(daemon["heartbeat_at"])).total_seconds()
+    return {**daemon, "heartbeat_age": round(age), "healthy": age <= 3 * daemon["tick"] + 60}
+
+
+def _heartbeat_line(heartbeat: dict[str, Any]) -> str:
+    if "pid" not in heartbeat:
+        return "daemon: no heartbeat yet (never started on this archive)"
+    state = "healthy" if heartbeat["healthy"] else "STALE"
+    return (
+        f"daemon: {state}, pid {heartbeat['pid']}, last tick {heartbeat['heartbeat_age']}s ago "
+        f"(ticks every {heartbeat['tick']}s, started {heartbeat['started_at']})"
+    )
+
+
+def _feed_line(feed: dict[str, Any]) -> str:
+    label = feed["name"] or feed["url"]
+    if not feed["active"]:
+        return f"{'inactive':<12} {label}"
+    line = f"{feed['last_status'] or 'new':<12} {label}"
+    if feed["consecutive_failures"]:
+        line += f"  failures: {feed['consecutive_failures']}  error: {feed['last_error']}"
+    if feed["gone_at"]:
+        line += f"  gone since {feed['gone_at']}, not polled"
+    else:
+        line += f"  next poll: {feed['next_poll_at'] or 'now'}"
+    if feed["poll_url"]:
+        line += f"  moved to {feed['poll_url']}"
+    return line
 
 
 @cli.command()

@@ -6,6 +6,7 @@ the file, the feed and the key, before anything touches the archive.
 
 from __future__ import annotations
 
+import itertools
 import re
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -36,6 +37,23 @@ class Settings:
     concurrency: int = 8  # feeds polled at once
     page_concurrency: int = 4  # article pages fetched at once within one feed
     max_backoff: int = 86400  # seconds: the longest a failing feed waits
+    # What servers ask for (Cache-Control, Expires, RSS ttl, sy:updatePeriod, Retry-After)
+    # can lengthen a feed's interval; the result is kept within these bounds.
+    min_interval: int = 300
+    max_interval: int = 86400
+    jitter: float = 0.1  # each wait is varied by up to this fraction, so polls spread out
+    host_concurrency: int = 2  # requests at once to one host, feeds and pages together
+    host_gap: float = 1.0  # seconds between the starts of two requests to one host
+    robots: bool = True  # honour robots.txt for article pages
+    # Re-checks of archived articles, to catch edits: (every, until) pairs counted from
+    # when the article was first seen; after the last pair, never.
+    recheck: tuple[tuple[int, int], ...] = (
+        (900, 3 * 3600),
+        (3600, 86400),
+        (6 * 3600, 7 * 86400),
+        (86400, 30 * 86400),
+    )
+    recheck_budget: int = 50  # article re-checks per tick, after the feeds that are due
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,12 +120,29 @@ def _settings(raw: object, path: Path) -> Settings:
             values[key] = _coerce(key, value, default)
         except ValueError as e:
             raise ConfigError(f"{path}: [settings]: key {key!r}: {e}") from None
-    return Settings(**values)
+    settings = Settings(**values)
+    if settings.min_interval > settings.max_interval:
+        raise ConfigError(f"{path}: [settings]: key 'min_interval': longer than max_interval")
+    return settings
+
+
+_DURATIONS = {"default_interval", "tick", "max_backoff", "min_interval", "max_interval"}
+_MAY_BE_ZERO = {"host_gap", "recheck_budget"}
 
 
 def _coerce(key: str, value: object, default: object) -> object:
-    if key in {"default_interval", "tick", "max_backoff"}:
+    if key in _DURATIONS:
         return parse_duration(value)
+    if key == "recheck":
+        return _recheck(value)
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ValueError(f"expected true or false, got {value!r}")
+        return value
+    if key == "jitter":
+        if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value < 1:
+            raise ValueError(f"expected a fraction from 0 to below 1, got {value!r}")
+        return float(value)
     if isinstance(default, str):
         if not isinstance(value, str) or not value.strip():
             raise ValueError(f"expected a non-empty string, got {value!r}")
@@ -118,9 +153,24 @@ def _coerce(key: str, value: object, default: object) -> object:
             raise ValueError(f"expected a whole number, got {value!r}")
     elif not isinstance(value, int | float) or isinstance(value, bool):
         raise ValueError(f"expected a number, got {value!r}")
-    if value <= 0:
+    if value < 0 or (value == 0 and key not in _MAY_BE_ZERO):
         raise ValueError(f"must be positive, got {value!r}")
     return type(default)(value)  # type: ignore[call-arg]
+
+
+def _recheck(value: object) -> tuple[tuple[int, int], ...]:
+    """``[["15m", "3h"], ["1h", "1d"]]``: every 15 minutes until 3 hours old, then hourly
+    until a day old. An empty list turns re-checks off."""
+    if not isinstance(value, list):
+        raise ValueError('expected a list of ["every", "until"] pairs, such as [["15m", "3h"]]')
+    steps = []
+    for pair in value:
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise ValueError(f'expected an ["every", "until"] pair, got {pair!r}')
+        steps.append((parse_duration(pair[0]), parse_duration(pair[1])))
+    if any(later[1] <= earlier[1] for earlier, later in itertools.pairwise(steps)):
+        raise ValueError("each pair's 'until' must be later than the one before")
+    return tuple(steps)
 
 
 def _feed(index: int, raw: object, path: Path) -> FeedSpec:

@@ -31,12 +31,21 @@ class FeedError(IngesterError):
 class FetchError(FeedError):
     """The HTTP exchange failed: network error, timeout, error status, size cap."""
 
-    def __init__(self, url: str, message: str, status: int | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        message: str,
+        status: int | None = None,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(url, message)
         self.status = status
+        self.retry_after = retry_after  # seconds the server asked us to wait (429, 503)
 
-    def __reduce__(self) -> tuple[type[FetchError], tuple[str, str, int | None]]:  # type: ignore[override]
-        return (type(self), (self.url, self.message, self.status))
+    def __reduce__(  # type: ignore[override]
+        self,
+    ) -> tuple[type[FetchError], tuple[str, str, int | None, int | None]]:
+        return (type(self), (self.url, self.message, self.status, self.retry_after))
 
 
 class ParseError(FeedError):

@@ -7,6 +7,9 @@ The only module that talks to the network. Everything httpx raises is wrapped in
 from __future__ import annotations
 
 import asyncio
+import itertools
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from types import TracebackType
 
@@ -14,6 +17,7 @@ import httpx
 
 from .config import Settings
 from .errors import FetchError
+from .politeness import HostGate, RobotsCache
 from .types import FetchResult
 
 FEED_ACCEPT = (
@@ -22,6 +26,7 @@ FEED_ACCEPT = (
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 MAX_REDIRECTS = 10
+ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309 asks crawlers to read at least 500 KiB
 
 
 def status_message(status: int) -> str:
@@ -37,6 +42,8 @@ class Fetcher:
 
     def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None):
         self._settings = settings
+        self._gate = HostGate(settings.host_concurrency, settings.host_gap)
+        self._robots = RobotsCache(self._get_robots)
         self._client = httpx.AsyncClient(
             transport=transport,
             follow_redirects=True,
@@ -67,9 +74,16 @@ class Fetcher:
     async def get_page(
         self, url: str, etag: str | None = None, last_modified: str | None = None
     ) -> FetchResult:
+        """An article page; refused without a request when robots.txt disallows it."""
+        if self._settings.robots and not await self._robots.allowed(url, self._settings.user_agent):
+            raise FetchError(url, "fetch: disallowed by robots.txt")
         return await self.get(
             url, PAGE_ACCEPT, self._settings.max_page_bytes, etag=etag, last_modified=last_modified
         )
+
+    async def _get_robots(self, url: str) -> tuple[int, bytes]:
+        result = await self.get(url, "text/plain", ROBOTS_MAX_BYTES, any_status=True)
+        return result.status, result.content
 
     async def get(
         self,
@@ -79,17 +93,22 @@ class Fetcher:
         *,
         etag: str | None = None,
         last_modified: str | None = None,
+        any_status: bool = False,
     ) -> FetchResult:
-        """GET ``url``; a 200 or a 304 comes back as a result, anything else raises."""
+        """GET ``url``; a 200 or a 304 comes back as a result, anything else raises
+        (unless ``any_status``)."""
         headers = {"Accept": accept}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         try:
-            # httpx's timeouts are per phase; a server that drips bytes needs a whole-request bound.
-            async with asyncio.timeout(self._settings.timeout):
-                return await self._get(url, headers, max_bytes)
+            # Waiting for the host's turn is not part of the request's time.
+            async with self._gate.slot(url):
+                # httpx's timeouts are per phase; a server that drips bytes needs a bound
+                # on the whole request.
+                async with asyncio.timeout(self._settings.timeout):
+                    return await self._get(url, headers, max_bytes, any_status)
         except TimeoutError:
             raise FetchError(url, f"fetch: timed out after {self._settings.timeout:g}s") from None
         except httpx.TimeoutException as e:
@@ -109,11 +128,14 @@ class Fetcher:
             detail = str(e) or type(e).__name__
             raise FetchError(url, f"fetch: {detail}") from e
 
-    async def _get(self, url: str, headers: dict[str, str], max_bytes: int) -> FetchResult:
+    async def _get(
+        self, url: str, headers: dict[str, str], max_bytes: int, any_status: bool
+    ) -> FetchResult:
         async with self._client.stream("GET", url, headers=headers) as response:
             status = response.status_code
-            if status not in (200, 304):
-                raise FetchError(url, status_message(status), status=status)
+            if status not in (200, 304) and not any_status:
+                retry_after = retry_after_seconds(response.headers.get("retry-after"))
+                raise FetchError(url, status_message(status), status, retry_after)
             chunks: list[bytes] = []
             size = 0
             # Counted after decompression, while streaming: a bomb is refused once past the cap
@@ -129,6 +151,7 @@ class Fetcher:
                 status=status,
                 headers={k.lower(): v for k, v in response.headers.items()},
                 content=b"".join(chunks),
+                moved_to=_moved_to(response),
             )
 
 
@@ -136,3 +159,30 @@ def _reason(error: Exception) -> str:
     """``[Errno -2] Name or service not known`` -> ``name or service not known``."""
     text = str(error) or type(error).__name__
     return text.split("] ", 1)[-1] if text.startswith("[Errno") else text
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> int | None:
+    """Retry-After as seconds: either a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return int(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0, int((when - (now or datetime.now(UTC))).total_seconds()))
+
+
+def _moved_to(response: httpx.Response) -> str | None:
+    """The URL that a leading chain of permanent redirects (301, 308) points at."""
+    moved = None
+    hops = [*response.history, response]
+    for hop, following in itertools.pairwise(hops):
+        if hop.status_code not in (301, 308):
+            break
+        moved = str(following.request.url)
+    return moved

@@ -43,6 +43,7 @@ def parse_feed(content: bytes, headers: Mapping[str, str], base_url: str) -> Par
         title=_text(feed.get("title")),
         link=_text(feed.get("link")),
         entries=tuple(_entry(e) for e in result.entries),
+        update_interval=_update_interval(feed),
     )
 
 
@@ -108,3 +109,29 @@ def _iso(parsed: time.struct_time | None) -> str | None:
         return datetime.fromtimestamp(calendar.timegm(parsed), UTC).isoformat()
     except (OverflowError, ValueError, OSError):
         return None
+
+
+_PERIOD_SECONDS = {"hourly": 3600, "daily": 86400, "weekly": 604800, "monthly": 2592000}
+_PERIOD_SECONDS["yearly"] = 365 * 86400
+
+
+def _update_interval(feed: Any) -> int | None:
+    """Seconds between updates as the feed states them: RSS ``ttl`` (minutes), or
+    ``sy:updatePeriod`` divided by ``sy:updateFrequency``; the longer when both are given."""
+    found = []
+    ttl = _positive_int(feed.get("ttl"))
+    if ttl is not None:
+        found.append(ttl * 60)
+    period = str(feed.get("sy_updateperiod") or "").strip().lower()
+    if period in _PERIOD_SECONDS:
+        frequency = _positive_int(feed.get("sy_updatefrequency")) or 1
+        found.append(_PERIOD_SECONDS[period] // frequency)
+    return max(found) if found else None
+
+
+def _positive_int(value: object) -> int | None:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        return None
+    return number if number > 0 else None

@@ -11,11 +11,12 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import random
 import signal
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -26,8 +27,8 @@ from .extract import EXTRACTOR, extract_page
 from .fetch import Fetcher
 from .layout import render, text_hash, word_count
 from .parse import parse_feed
-from .policy import next_poll_at
-from .store import ArticleForUpdate, PageToStore, Store, StoredPage, iso
+from .policy import cache_interval, next_check_at, next_poll_at
+from .store import ArticleForUpdate, DueArticle, PageToStore, Store, StoredPage, iso
 from .types import (
     ArticleUrls,
     ExtractedPage,
@@ -35,6 +36,7 @@ from .types import (
     FetchResult,
     ParsedEntry,
     PollResult,
+    PollStatus,
     VersionKind,
     VersionToStore,
 )
@@ -77,12 +79,14 @@ class Pipeline:
         *,
         executor: Executor | None = None,
         clock: Clock = utcnow,
+        rng: random.Random | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.fetcher = fetcher
         self.executor = executor  # extraction is CPU work: a process pool keeps the loop free
         self.clock = clock
+        self.rng = rng or random.Random()  # jitter; tests pass a seeded one
 
     # -- feeds ----------------------------------------------------------------------------
 
@@ -101,7 +105,10 @@ class Pipeline:
         try:
             fetched = await self.fetcher.get_feed(feed.url, feed.etag, feed.last_modified)
         except FetchError as e:
-            result = PollResult(feed.label, "error", http_status=e.status, error=e.message)
+            status: PollStatus = "gone" if e.status == 410 else "error"
+            result = PollResult(
+                feed.label, status, e.status, error=e.message, retry_after=e.retry_after
+            )
             return self._finish(feed, result, started, clock)
         return await self.ingest_feed(feed, fetched, started, clock)
 
@@ -109,14 +116,26 @@ class Pipeline:
         self, feed: FeedForUpdate, fetched: FetchResult, started: datetime, clock: float
     ) -> PollResult:
         """Everything after the feed's bytes are in hand (shared by polls and one-off fetches)."""
-        validators = {"etag": fetched.etag, "last_modified": fetched.last_modified}
+        updates = {
+            "etag": fetched.etag,
+            "last_modified": fetched.last_modified,
+            "moved_to": fetched.moved_to,
+        }
+        if fetched.moved_to and fetched.moved_to != feed.url:
+            log.info("feed moved feed=%s from=%s to=%s", feed.label, feed.url, fetched.moved_to)
+        hint = cache_interval(fetched.headers, self.clock())
         if fetched.not_modified:
-            result = PollResult(feed.label, "not_modified", http_status=304)
-            return self._finish(feed, result, started, clock, **validators)
+            result = PollResult(feed.label, "not_modified", 304, server_interval=hint)
+            return self._finish(feed, result, started, clock, **updates)
+        digest = hashlib.sha256(fetched.content).hexdigest()
+        if digest == feed.content_sha256:
+            # The same bytes as last time: nothing to parse, nothing new.
+            result = PollResult(feed.label, "unchanged", fetched.status, server_interval=hint)
+            return self._finish(feed, result, started, clock, **updates)
         try:
             parsed = parse_feed(fetched.content, fetched.headers, fetched.final_url)
         except ParseError as e:
-            result = PollResult(feed.label, "error", http_status=fetched.status, error=e.message)
+            result = PollResult(feed.label, "error", fetched.status, error=e.message)
             return self._finish(feed, result, started, clock)
         gate = asyncio.Semaphore(self.settings.page_concurrency)
 
@@ -125,6 +144,7 @@ class Pipeline:
                 return await self.archive_entry(feed, entry)
 
         outcomes = await asyncio.gather(*(one(entry) for entry in parsed.entries))
+        hints = [h for h in (hint, parsed.update_interval) if h is not None]
         result = PollResult(
             feed.label,
             "ok",
@@ -132,8 +152,11 @@ class Pipeline:
             new_articles=sum(o.new_article for o in outcomes),
             new_versions=sum(o.new_version for o in outcomes),
             page_errors=tuple(f"{o.url}: {o.error}" for o in outcomes if o.error),
+            server_interval=max(hints) if hints else None,
         )
-        return self._finish(feed, result, started, clock, title=parsed.title, **validators)
+        return self._finish(
+            feed, result, started, clock, title=parsed.title, content_sha256=digest, **updates
+        )
 
     def _finish(
         self,
@@ -143,32 +166,49 @@ class Pipeline:
         clock: float,
         **feed_updates: str | None,
     ) -> PollResult:
-        duration_ms = int((time.monotonic() - clock) * 1000)
-        result = PollResult(
-            feed=result.feed,
-            status=result.status,
-            http_status=result.http_status,
-            new_articles=result.new_articles,
-            new_versions=result.new_versions,
-            error=result.error,
-            page_errors=result.page_errors,
-            duration_ms=duration_ms,
-        )
-        due = next_poll_at(feed, result, self.clock(), self.settings.max_backoff)
+        result = replace(result, duration_ms=int((time.monotonic() - clock) * 1000))
+        due = next_poll_at(feed, result, self.clock(), self.settings, self.rng)
         self.store.record_poll(feed, result, started, due, **feed_updates)
         log.info(
             "poll feed=%s status=%s http=%s new_articles=%d new_versions=%d page_errors=%d "
-            "duration_ms=%d%s",
+            "duration_ms=%d next=%s%s",
             feed.label,
             result.status,
             result.http_status if result.http_status is not None else "-",
             result.new_articles,
             result.new_versions,
             len(result.page_errors),
-            duration_ms,
+            result.duration_ms,
+            iso(due) if due else "never",
             f" error={result.error!r}" if result.error else "",
         )
         return result
+
+    # -- re-checks ------------------------------------------------------------------------
+
+    async def recheck(self, budget: int) -> list[ArticleOutcome]:
+        """Look again at up to ``budget`` articles whose re-check is due, to catch edits."""
+        due = self.store.articles_due(self.clock(), budget)
+        if not due:
+            return []
+        started = time.monotonic()
+        gate = asyncio.Semaphore(self.settings.page_concurrency)
+
+        async def one(article: DueArticle) -> ArticleOutcome:
+            async with gate:
+                return await self.archive_url(
+                    article.url, entry=article.entry, feed_section=article.feed_section
+                )
+
+        outcomes = list(await asyncio.gather(*(one(article) for article in due)))
+        log.info(
+            "recheck articles=%d new_versions=%d errors=%d duration_ms=%d",
+            len(outcomes),
+            sum(o.new_version for o in outcomes),
+            sum(bool(o.error) for o in outcomes),
+            int((time.monotonic() - started) * 1000),
+        )
+        return outcomes
 
     # -- articles -------------------------------------------------------------------------
 
@@ -181,7 +221,9 @@ class Pipeline:
             digest = hashlib.sha256(f"{feed.url}\0{entry.key}".encode()).hexdigest()[:24]
             key = f"urn:ingester:entry:{digest}"
             known = self.store.find_article(key)
-            return self._store(ArticleUrls(linked=key), known, feed=feed, entry=entry)
+            return self._store(
+                ArticleUrls(linked=key), known, feed=feed, entry=entry, feed_section=feed.section
+            )
         return await self.archive_url(link, feed=feed, entry=entry)
 
     async def archive_url(
@@ -190,9 +232,12 @@ class Pipeline:
         *,
         feed: FeedForUpdate | None = None,
         entry: ParsedEntry | None = None,
+        feed_section: str | None = None,
         fetched: FetchResult | None = None,
     ) -> ArticleOutcome:
         """Fetch (unless given), extract, render and store one article page."""
+        if feed is not None:
+            feed_section = feed.section
         known = self.store.find_article(url)
         linked = ArticleUrls(linked=url)
         if fetched is None:
@@ -203,9 +248,18 @@ class Pipeline:
                     known.page_last_modified if known else None,
                 )
             except FetchError as e:
-                return self._store(linked, known, feed=feed, entry=entry, error=e.message)
+                return self._store(
+                    linked,
+                    known,
+                    feed=feed,
+                    entry=entry,
+                    feed_section=feed_section,
+                    error=e.message,
+                )
         if fetched.not_modified and known is not None:
-            return self._store(linked, known, feed=feed, entry=entry, changed=False)
+            return self._store(
+                linked, known, feed=feed, entry=entry, feed_section=feed_section, changed=False
+            )
         page = PageToStore(
             content=fetched.content,
             sha256=hashlib.sha256(fetched.content).hexdigest(),
@@ -214,18 +268,36 @@ class Pipeline:
         )
         urls = ArticleUrls(linked=url, final=fetched.final_url)
         if known is not None and known.page_sha256 == page.sha256:
-            return self._store(urls, known, feed=feed, entry=entry, changed=False)
+            return self._store(
+                urls, known, feed=feed, entry=entry, feed_section=feed_section, changed=False
+            )
         try:
             extracted = await self._extract(fetched)
         except ExtractError as e:
-            return self._store(urls, known, feed=feed, entry=entry, page=page, error=e.message)
+            return self._store(
+                urls,
+                known,
+                feed=feed,
+                entry=entry,
+                feed_section=feed_section,
+                page=page,
+                error=e.message,
+            )
         await self._reextract_if_outdated(known)
         known = self.store.find_article(url)
         if extracted.canonical_url and same_site(extracted.canonical_url, fetched.final_url):
             urls = ArticleUrls(
                 linked=url, final=fetched.final_url, canonical=extracted.canonical_url
             )
-        return self._store(urls, known, feed=feed, entry=entry, page=page, extracted=extracted)
+        return self._store(
+            urls,
+            known,
+            feed=feed,
+            entry=entry,
+            feed_section=feed_section,
+            page=page,
+            extracted=extracted,
+        )
 
     async def _extract(self, fetched: FetchResult) -> ExtractedPage:
         content_type = fetched.headers.get("content-type", "text/html").split(";")[0].strip()
@@ -244,6 +316,7 @@ class Pipeline:
         *,
         feed: FeedForUpdate | None,
         entry: ParsedEntry | None,
+        feed_section: str | None,
         page: PageToStore | None = None,
         extracted: ExtractedPage | None = None,
         error: str | None = None,
@@ -255,18 +328,24 @@ class Pipeline:
         """
         version = None
         if changed:
-            version = self._version(known, entry, feed.section if feed else None, extracted, page)
+            version = self._version(known, entry, feed_section, extracted, page)
         if version is None and known is None:
             # Nothing archived yet and nothing to archive: the failure is on the poll's record.
             return ArticleOutcome(url=urls.linked, error=error or "nothing to archive")
+        now = self.clock()
+        first_seen = datetime.fromisoformat(known.first_seen_at) if known else now
+        recheck = None
+        if _is_web_url(urls.key):  # an entry with no page has nothing to look at again
+            recheck = next_check_at(first_seen, now, self.settings.recheck)
         outcome = self.store.save(
             urls,
             version,
-            self.clock(),
+            now,
             feed_id=feed.id if feed else None,
             entry=entry,
             page=page,
             error=error,
+            next_check_at=recheck,
         )
         return ArticleOutcome(
             url=urls.linked,

@@ -1,20 +1,24 @@
 """The daemon: APScheduler ticks, the database says what is due.
 
-One job ticks every ``settings.tick`` seconds and polls the feeds whose ``next_poll_at``
-has passed. The schedule lives in the feed rows, so a restart resumes where it stopped
-and a manual ``poll`` or ``fetch`` moves the same clock.
+One job ticks every ``settings.tick`` seconds: it polls the feeds whose ``next_poll_at``
+has passed, then re-checks archived articles that are due, within a budget, and leaves a
+heartbeat. The schedule lives in the rows, so a restart resumes where it stopped and a
+manual ``poll`` or ``fetch`` moves the same clock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from .config import Config
+from .config import Config, load_config
+from .errors import ConfigError
 from .fetch import Fetcher
 from .pipeline import Clock, Pipeline, extraction_pool, utcnow
 from .store import Store
@@ -25,18 +29,37 @@ log = logging.getLogger("ingester")
 class Ticker:
     """The scheduler's one job: poll whatever is due, one tick at a time."""
 
-    def __init__(self, pipeline: Pipeline, store: Store, config: Config) -> None:
+    def __init__(self, pipeline: Pipeline, store: Store, config: Config, started: datetime):
         self.pipeline = pipeline
         self.store = store
         self.config = config
+        self.started = started
         self.current: asyncio.Task[None] | None = None
 
     async def tick(self) -> None:
         self.current = asyncio.current_task()
-        now = self.pipeline.clock()
-        due = self.store.due_feeds(now, self.config.settings.default_interval)
+        settings = self.config.settings
+        self.store.heartbeat(os.getpid(), self.started, self.pipeline.clock(), settings.tick)
+        due = self.store.due_feeds(self.pipeline.clock(), settings.default_interval)
         if due:
             await self.pipeline.poll(due)
+        # After the feeds, so re-checks of old articles never delay new ones.
+        await self.pipeline.recheck(settings.recheck_budget)
+
+    def reload(self) -> None:
+        """SIGHUP: read the config again; feeds added are polled, feeds removed are not.
+
+        A config that does not load is logged and the running one kept. Settings other
+        than the feed list take effect at the next start.
+        """
+        try:
+            config = load_config(self.config.path)
+        except ConfigError as e:
+            log.error("reload refused, keeping the running config: %s", e)
+            return
+        self.store.sync_feeds(config.feeds, self.pipeline.clock())
+        self.config = Config(self.config.path, self.config.settings, config.feeds)
+        log.info("config reloaded: %d feeds", len(config.feeds))
 
     async def stop(self) -> None:
         """Abandon the tick in flight.
@@ -52,7 +75,7 @@ class Ticker:
 
 
 async def run_daemon(config: Config, store: Store, clock: Clock = utcnow) -> None:
-    """Run until SIGTERM or SIGINT."""
+    """Run until SIGTERM or SIGINT; SIGHUP reloads the feed list."""
     settings = config.settings
     store.sync_feeds(config.feeds, clock())
     stopping = asyncio.Event()
@@ -64,7 +87,8 @@ async def run_daemon(config: Config, store: Store, clock: Clock = utcnow) -> Non
     with extraction_pool() as pool:
         async with Fetcher(settings) as fetcher:
             pipeline = Pipeline(settings, store, fetcher, executor=pool, clock=clock)
-            ticker = Ticker(pipeline, store, config)
+            ticker = Ticker(pipeline, store, config, started=clock())
+            loop.add_signal_handler(signal.SIGHUP, ticker.reload)
             scheduler = AsyncIOScheduler(timezone="UTC")
             scheduler.add_job(
                 ticker.tick,

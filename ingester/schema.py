@@ -145,7 +145,30 @@ BEGIN
 END;
 """
 
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2)
+# The schedule grows: feeds follow permanent redirects and can be gone, remember their
+# last body and what the server asked for; articles carry their next re-check; the daemon
+# leaves a heartbeat.
+SCHEMA_V3 = """
+ALTER TABLE feeds ADD COLUMN poll_url TEXT;
+ALTER TABLE feeds ADD COLUMN gone_at TEXT;
+ALTER TABLE feeds ADD COLUMN content_sha256 TEXT;
+ALTER TABLE feeds ADD COLUMN server_interval INTEGER;
+
+ALTER TABLE articles ADD COLUMN next_check_at TEXT;
+UPDATE articles SET next_check_at = COALESCE(last_checked_at, first_seen_at)
+    WHERE url LIKE 'http%';
+CREATE INDEX articles_due ON articles (next_check_at);
+
+CREATE TABLE daemon (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    pid INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    heartbeat_at TEXT NOT NULL,
+    tick INTEGER NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3)
 
 
 # What each table and column means, for Datasette users. A test checks that every column
@@ -167,11 +190,18 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "added_at": "When the feed was first recorded (UTC, ISO 8601).",
             "last_polled_at": "When the last poll started.",
             "last_success_at": "When the last poll that did not fail started.",
-            "last_status": "Outcome of the last poll: ok, not_modified or error.",
+            "last_status": "Outcome of the last poll: ok, not_modified, unchanged, gone or error.",
             "last_http_status": "HTTP status of the last poll, if a response came.",
             "last_error": "The last poll's error, one line; empty when it succeeded.",
             "consecutive_failures": "Polls that failed in a row; 0 after a success.",
-            "next_poll_at": "When the feed is due next: the daemon's schedule.",
+            "next_poll_at": "When the feed is due next: the daemon's schedule. Empty for a "
+            "feed that is gone.",
+            "poll_url": "Where the feed is polled now, when permanent redirects (301, 308) "
+            "moved it from url.",
+            "gone_at": "When the feed answered 410 Gone; it is not polled after that.",
+            "content_sha256": "SHA-256 of the feed's last body: the same body again is not parsed.",
+            "server_interval": "The least seconds between polls the server asked for "
+            "(Cache-Control max-age, Expires, RSS ttl, sy:updatePeriod).",
         },
     ),
     "polls": (
@@ -181,7 +211,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "feed_id": "The feed polled.",
             "started_at": "When the poll started.",
             "duration_ms": "How long it took, in milliseconds.",
-            "status": "ok, not_modified (HTTP 304) or error.",
+            "status": "ok, not_modified (HTTP 304), unchanged (the same body again), gone "
+            "(HTTP 410) or error.",
             "http_status": "HTTP status of the feed's response, if one came.",
             "new_articles": "Articles seen for the first time in this poll.",
             "new_versions": "Versions added in this poll.",
@@ -205,6 +236,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "current_version_id": "The version the article showed at its last successful look.",
             "revisits": "How often the article went back to a rendering it had shown before "
             "(see revisits).",
+            "next_check_at": "When its page is looked at again to catch edits; empty when it "
+            "is past its re-check schedule.",
         },
     ),
     "article_urls": (
@@ -265,6 +298,16 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "raw_sha256": "The page it was extracted from (see raw_pages).",
             "kind": "first, edit (the publisher changed it) or reextraction (a newer "
             "extractor read the same page differently).",
+        },
+    ),
+    "daemon": (
+        "The running daemon's heartbeat (one row), for `ingester status` and health checks.",
+        {
+            "id": "Always 1.",
+            "pid": "Process id of the daemon.",
+            "started_at": "When it started.",
+            "heartbeat_at": "When it last ticked.",
+            "tick": "Seconds between ticks: a heartbeat much older than this means trouble.",
         },
     ),
     "revisits": (

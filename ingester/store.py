@@ -66,6 +66,7 @@ class ArticleForUpdate:
     latest_sha256: str | None  # of the version shown at the last look
     latest_source: str | None
     latest_extractor: str | None
+    first_seen_at: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,19 +159,21 @@ class Store:
 
     def due_feeds(self, now: datetime, default_interval: int) -> list[FeedForUpdate]:
         return self._feeds(
-            "WHERE active = 1 AND (next_poll_at IS NULL OR next_poll_at <= ?)"
-            " ORDER BY next_poll_at",
+            "WHERE active = 1 AND gone_at IS NULL"
+            " AND (next_poll_at IS NULL OR next_poll_at <= ?) ORDER BY next_poll_at",
             [iso(now)],
             default_interval,
         )
 
     def active_feeds(self, default_interval: int) -> list[FeedForUpdate]:
-        return self._feeds("WHERE active = 1 ORDER BY id", [], default_interval)
+        return self._feeds("WHERE active = 1 AND gone_at IS NULL ORDER BY id", [], default_interval)
 
     def feeds_named(self, names: Iterable[str], default_interval: int) -> list[FeedForUpdate]:
         found = []
         for name in names:
-            rows = self._feeds("WHERE name = ? OR url = ?", [name, name], default_interval)
+            rows = self._feeds(
+                "WHERE name = ? OR url = ? OR poll_url = ?", [name, name, name], default_interval
+            )
             if not rows:
                 raise NotFound(f"no feed named {name!r} in the archive or the config")
             found.extend(rows)
@@ -180,8 +183,8 @@ class Store:
         self, where: str, params: Sequence[Any], default_interval: int = 1800
     ) -> list[FeedForUpdate]:
         rows = self.db.execute(
-            "SELECT id, url, name, section, interval, etag, last_modified, consecutive_failures"
-            f" FROM feeds {where}",
+            "SELECT id, COALESCE(poll_url, url), name, section, interval, etag, last_modified,"
+            f" consecutive_failures, content_sha256 FROM feeds {where}",
             params,
         ).fetchall()
         return [
@@ -194,6 +197,7 @@ class Store:
                 etag=r[5],
                 last_modified=r[6],
                 consecutive_failures=r[7],
+                content_sha256=r[8],
             )
             for r in rows
         ]
@@ -203,13 +207,19 @@ class Store:
         feed: FeedForUpdate,
         result: PollResult,
         started_at: datetime,
-        next_poll_at: datetime,
+        next_poll_at: datetime | None,
         *,
         etag: str | None = None,
         last_modified: str | None = None,
         title: str | None = None,
+        moved_to: str | None = None,
+        content_sha256: str | None = None,
     ) -> None:
-        ok = result.status != "error"
+        """The poll's row, and the feed row updated: its health, validators and schedule.
+
+        Validators are only ever replaced by newer ones (a 304 may carry new ones too).
+        """
+        ok = result.status not in ("error", "gone")
         with self._write() as conn:
             conn.execute(
                 """INSERT INTO polls (feed_id, started_at, duration_ms, status, http_status,
@@ -228,27 +238,35 @@ class Store:
                 ),
             )
             conn.execute(
-                """UPDATE feeds SET last_polled_at = ?, last_status = ?, last_http_status = ?,
-                       last_error = ?, next_poll_at = ?,
-                       consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures + 1 END,
-                       last_success_at = CASE WHEN ? THEN ? ELSE last_success_at END,
-                       etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),
-                       title = COALESCE(?, title)
-                   WHERE id = ?""",
-                (
-                    iso(started_at),
-                    result.status,
-                    result.http_status,
-                    result.error,
-                    iso(next_poll_at),
-                    ok,
-                    ok,
-                    iso(started_at),
-                    etag,
-                    last_modified,
-                    title,
-                    feed.id,
-                ),
+                """UPDATE feeds SET last_polled_at = :started, last_status = :status,
+                       last_http_status = :http, last_error = :error, next_poll_at = :next,
+                       consecutive_failures = CASE WHEN :ok THEN 0
+                           ELSE consecutive_failures + 1 END,
+                       last_success_at = CASE WHEN :ok THEN :started ELSE last_success_at END,
+                       gone_at = CASE WHEN :status = 'gone' THEN :started END,
+                       etag = COALESCE(:etag, etag),
+                       last_modified = COALESCE(:last_modified, last_modified),
+                       title = COALESCE(:title, title),
+                       poll_url = COALESCE(:moved_to, poll_url),
+                       content_sha256 = COALESCE(:content_sha256, content_sha256),
+                       server_interval = CASE WHEN :ok THEN :server_interval
+                           ELSE server_interval END
+                   WHERE id = :id""",
+                {
+                    "started": iso(started_at),
+                    "status": result.status,
+                    "http": result.http_status,
+                    "error": result.error,
+                    "next": iso(next_poll_at) if next_poll_at else None,
+                    "ok": ok,
+                    "etag": etag,
+                    "last_modified": last_modified,
+                    "title": title,
+                    "moved_to": moved_to,
+                    "content_sha256": content_sha256,
+                    "server_interval": result.server_interval,
+                    "id": feed.id,
+                },
             )
 
     # -- articles -------------------------------------------------------------------------
@@ -257,7 +275,7 @@ class Store:
         """The article seen under ``url`` in any of its forms (linked, final, canonical)."""
         row = self.db.execute(
             """SELECT a.id, a.url, a.page_etag, a.page_last_modified, a.page_sha256,
-                      v.sha256, v.source, v.extractor
+                      v.sha256, v.source, v.extractor, a.first_seen_at
                FROM article_urls u JOIN articles a ON a.id = u.article_id
                LEFT JOIN versions v ON v.id = a.current_version_id
                WHERE u.url IN (?, ?) LIMIT 1""",
@@ -281,6 +299,7 @@ class Store:
         entry: ParsedEntry | None = None,
         page: PageToStore | None = None,
         error: str | None = None,
+        next_check_at: datetime | None = None,
     ) -> StoreOutcome:
         """Record one look at an article, in one transaction.
 
@@ -305,9 +324,17 @@ class Store:
                 new_version, revisit = change == "new", change == "revisit"
             conn.execute(
                 """UPDATE articles SET last_checked_at = ?, last_error = ?,
-                       last_error_at = CASE WHEN ? IS NULL THEN last_error_at ELSE ? END
+                       last_error_at = CASE WHEN ? IS NULL THEN last_error_at ELSE ? END,
+                       next_check_at = ?
                    WHERE id = ?""",
-                (iso(now), error, error, iso(now), article_id),
+                (
+                    iso(now),
+                    error,
+                    error,
+                    iso(now),
+                    iso(next_check_at) if next_check_at else None,
+                    article_id,
+                ),
             )
             if feed_id is not None and entry is not None:
                 conn.execute(
@@ -528,8 +555,67 @@ class Store:
             if r[2] is not None
         ]
 
+    def articles_due(self, now: datetime, limit: int) -> list[DueArticle]:
+        """Articles whose re-check is due, the longest-waiting first."""
+        rows = self.db.execute(
+            """SELECT a.id, a.url, a.first_seen_at,
+                      (SELECT e.entry FROM feed_entries e WHERE e.article_id = a.id
+                       ORDER BY e.last_seen_at DESC LIMIT 1),
+                      (SELECT f.section FROM feed_entries e JOIN feeds f ON f.id = e.feed_id
+                       WHERE e.article_id = a.id ORDER BY e.last_seen_at DESC LIMIT 1)
+               FROM articles a WHERE a.next_check_at <= ?
+               ORDER BY a.next_check_at LIMIT ?""",
+            [iso(now), limit],
+        ).fetchall()
+        return [
+            DueArticle(
+                article_id=r[0],
+                url=r[1],
+                first_seen_at=datetime.fromisoformat(r[2]),
+                entry=_entry_from_json(r[3]) if r[3] else None,
+                feed_section=r[4],
+            )
+            for r in rows
+        ]
+
+    def heartbeat(self, pid: int, started_at: datetime, now: datetime, tick: int) -> None:
+        with self._write() as conn:
+            conn.execute(
+                """INSERT INTO daemon (id, pid, started_at, heartbeat_at, tick)
+                   VALUES (1, ?, ?, ?, ?)
+                   ON CONFLICT (id) DO UPDATE SET pid = excluded.pid,
+                       started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at,
+                       tick = excluded.tick""",
+                (pid, iso(started_at), iso(now), tick),
+            )
+
+    def daemon(self) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT pid, started_at, heartbeat_at, tick FROM daemon"))
+        return rows[0] if rows else None
+
+    def feed_health(self) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                """SELECT name, url, poll_url, active, last_status, last_http_status,
+                          consecutive_failures, last_error, last_success_at, last_polled_at,
+                          next_poll_at, gone_at
+                   FROM feeds ORDER BY active DESC, id"""
+            )
+        )
+
     def count(self, table: str) -> int:
         return int(self.db.execute(f"SELECT COUNT(*) FROM [{table}]").fetchone()[0])
+
+
+@dataclass(frozen=True, slots=True)
+class DueArticle:
+    """An article whose page is due to be looked at again."""
+
+    article_id: int
+    url: str
+    first_seen_at: datetime
+    entry: ParsedEntry | None
+    feed_section: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-PollStatus = Literal["ok", "not_modified", "error"]
+# ok: parsed; not_modified: a 304; unchanged: a 200 with the same bytes as last time;
+# gone: a 410, polling stops; error: anything else that failed.
+PollStatus = Literal["ok", "not_modified", "unchanged", "gone", "error"]
 BodySource = Literal["page", "feed"]
 VersionKind = Literal["first", "edit", "reextraction"]
 
@@ -26,13 +28,14 @@ class FeedForUpdate:
     """A feed as the store hands it to the pipeline for a poll."""
 
     id: int
-    url: str
+    url: str  # where to poll it: the configured URL, or where permanent redirects moved it
     name: str | None
     section: str | None
     interval: int
     etag: str | None
     last_modified: str | None
     consecutive_failures: int = 0
+    content_sha256: str | None = None  # of the last body, to skip parsing the same again
 
     @property
     def label(self) -> str:
@@ -48,6 +51,8 @@ class FetchResult:
     status: int
     headers: Mapping[str, str]
     content: bytes
+    # Where a chain of permanent redirects (301, 308) from ``url`` led, if it did.
+    moved_to: str | None = None
 
     @property
     def not_modified(self) -> bool:
@@ -83,6 +88,8 @@ class ParsedFeed:
     title: str | None
     link: str | None
     entries: tuple[ParsedEntry, ...]
+    # How often the feed says it changes (RSS ttl, sy:updatePeriod/Frequency), seconds.
+    update_interval: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,3 +181,5 @@ class PollResult:
     error: str | None = None
     page_errors: tuple[str, ...] = field(default=())
     duration_ms: int = 0
+    server_interval: int | None = None  # the least interval the server asked for, seconds
+    retry_after: int | None = None  # seconds, from a 429 or 503

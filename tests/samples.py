@@ -103,7 +103,8 @@ class FeedItem:
     published: str = "Mon, 20 Jul 2025 10:00:00 GMT"
 
 
-def rss(title: str, link: str, items: list[FeedItem]) -> str:
+def rss(title: str, link: str, items: list[FeedItem], build: str = "") -> str:
+    """An RSS 2.0 feed; a new ``build`` (lastBuildDate) is how a site says it changed."""
     entries = []
     for item in items:
         parts = [f"<title>{escape(item.title)}</title>", f"<link>{escape(item.link)}</link>"]
@@ -118,11 +119,15 @@ def rss(title: str, link: str, items: list[FeedItem]) -> str:
         '<?xml version="1.0" encoding="utf-8"?>\n'
         '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
         f"<channel><title>{escape(title)}</title><link>{escape(link)}</link>"
-        f"<description>{escape(title)}</description>{''.join(entries)}</channel></rss>\n"
+        f"<description>{escape(title)}</description>"
+        + (f"<lastBuildDate>{escape(build)}</lastBuildDate>" if build else "")
+        + f"{''.join(entries)}</channel></rss>\n"
     )
 
 
-def atom(title: str, link: str, items: list[FeedItem]) -> str:
+def atom(
+    title: str, link: str, items: list[FeedItem], updated: str = "2025-07-20T10:00:00Z"
+) -> str:
     entries = []
     for item in items:
         entries.append(
@@ -138,6 +143,6 @@ def atom(title: str, link: str, items: list[FeedItem]) -> str:
         '<?xml version="1.0" encoding="utf-8"?>\n'
         '<feed xmlns="http://www.w3.org/2005/Atom">'
         f"<title>{escape(title)}</title><id>{escape(link)}</id>"
-        "<updated>2025-07-20T10:00:00Z</updated>"
+        f"<updated>{escape(updated)}</updated>"
         f'<link rel="alternate" href="{escape(link)}"/>{"".join(entries)}</feed>\n'
     )

@@ -3,10 +3,12 @@ search, diffs, and upgrading an archive made by an older release."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 from contextlib import closing
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -39,25 +41,38 @@ def serve_page(server: LocalServer, path: str, page: SamplePage) -> None:
     server.set_text(path, page.html(), "text/html; charset=utf-8")
 
 
+_builds = itertools.count(1)
+
+
 def serve_feed(server: LocalServer, path: str, items: list[FeedItem]) -> None:
-    server.set_text(path, rss("Harbour News", server.url("/"), items), "application/rss+xml")
+    """Serve a feed; each call is a new build of it, as a CMS rebuilds its feed."""
+    build = format_datetime(datetime(2025, 7, 21, tzinfo=UTC) + timedelta(minutes=next(_builds)))
+    server.set_text(
+        path, rss("Harbour News", server.url("/"), items, build=build), "application/rss+xml"
+    )
 
 
 def configure(archive: Archive, server: LocalServer, *paths: str) -> None:
     archive.write_config(
-        "".join(f'[[feeds]]\nurl = "{server.url(p)}"\nname = "{p.strip("/")}"\n\n' for p in paths)
+        "[settings]\nhost_gap = 0\n\n"
+        + "".join(f'[[feeds]]\nurl = "{server.url(p)}"\nname = "{p.strip("/")}"\n\n' for p in paths)
     )
 
 
-@pytest.fixture
-def one_story(archive: Archive, server: LocalServer) -> Archive:
-    serve_page(server, "/story", STORY)
-    serve_page(server, "/other", OTHER)
+def edit_story(server: LocalServer, page: SamplePage) -> None:
+    """The publisher changes the story; its feed is rebuilt."""
+    serve_page(server, "/story", page)
     serve_feed(
         server,
         "/feed.xml",
         [FeedItem(STORY.title, server.url("/story")), FeedItem(OTHER.title, server.url("/other"))],
     )
+
+
+@pytest.fixture
+def one_story(archive: Archive, server: LocalServer) -> Archive:
+    serve_page(server, "/other", OTHER)
+    edit_story(server, STORY)
     configure(archive, server, "/feed.xml")
     return archive
 
@@ -142,7 +157,7 @@ def test_a_page_flipping_between_two_renderings_costs_two_versions(
 ) -> None:
     variant = STORY.edited(title="Harbour wall rebuild approved")
     for page in [STORY, variant] * 3:
-        serve_page(server, "/story", page)
+        edit_story(server, page)
         one_story.cli("poll", "feed.xml")
 
     url = server.url("/story")
@@ -157,7 +172,7 @@ def test_a_version_records_its_fields_source_extractor_and_changes(
     one_story: Archive, server: LocalServer
 ) -> None:
     one_story.cli("poll", "--all")
-    serve_page(server, "/story", STORY.edited(author="Petro Shevchenko", section="Local"))
+    edit_story(server, STORY.edited(author="Petro Shevchenko", section="Local"))
     one_story.cli("poll", "--all")
 
     [first, second] = query(
@@ -219,7 +234,7 @@ def test_an_extractor_upgrade_is_not_mistaken_for_an_edit(
     pretend_an_older_extractor_read(one_story.db, url)
     # The publisher edits the headline; the page's bytes change, so it is extracted again.
     edited = STORY.edited(title="Harbour wall rebuild delayed")
-    serve_page(server, "/story", edited)
+    edit_story(server, edited)
 
     one_story.cli("poll", "--all")
 
@@ -234,7 +249,7 @@ def test_an_extractor_upgrade_is_not_mistaken_for_an_edit(
 
 def test_search_finds_current_versions_only(one_story: Archive, server: LocalServer) -> None:
     one_story.cli("poll", "--all")
-    serve_page(server, "/story", STORY.edited(title="Seawall to be replaced"))
+    edit_story(server, STORY.edited(title="Seawall to be replaced"))
     one_story.cli("poll", "--all")
 
     def urls(q: str) -> list[str]:
@@ -256,7 +271,7 @@ def test_diff_shows_the_changed_words_of_the_last_two_versions(
     one_story.cli("poll", "--all")
     paragraphs = list(STORY.paragraphs)
     paragraphs[1] = paragraphs[1].replace("next month", "next week")
-    serve_page(server, "/story", STORY.edited(paragraphs=tuple(paragraphs)))
+    edit_story(server, STORY.edited(paragraphs=tuple(paragraphs)))
     one_story.cli("poll", "--all")
     url = server.url("/story")
 

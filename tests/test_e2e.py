@@ -29,12 +29,49 @@ RAIL = SamplePage("Rail line to reopen in spring", sentences("the railway", 3), 
 @dataclass
 class Site:
     server: LocalServer
+    edits: int = 0
 
     def url(self, path: str) -> str:
         return self.server.url(path)
 
     def page(self, path: str, page: SamplePage) -> None:
         self.server.set_text(path, page.html(), "text/html; charset=utf-8")
+
+    def edit(self, path: str, page: SamplePage) -> None:
+        """The publisher changes a page, and its feeds say they were rebuilt."""
+        self.page(path, page)
+        self.publish()
+
+    def publish(self) -> None:
+        """Serve the feeds, with a new build time each call."""
+        self.edits += 1
+        s = self.url
+        build = f"Mon, 21 Jul 2025 {10 + self.edits:02d}:00:00 GMT"
+        self.server.set_text(
+            "/rss.xml",
+            rss(
+                "The Daily Sample",
+                s("/"),
+                [
+                    FeedItem(BRIDGE.title, s("/a/bridge?utm_source=rss&utm_medium=feed")),
+                    FeedItem(BUDGET.title, s("/r/budget")),
+                    FeedItem("A page that is gone", s("/a/missing"), summary="Gone soon."),
+                    FeedItem("A page that never answers", s("/a/slow")),
+                ],
+                build=build,
+            ),
+            "application/rss+xml; charset=utf-8",
+        )
+        self.server.set_text(
+            "/atom.xml",
+            atom(
+                "The Weekly Sample",
+                s("/"),
+                [FeedItem(HEAT.title, s("/b/heat")), FeedItem(RAIL.title, s("/b/rail"))],
+                updated=f"2025-07-21T{10 + self.edits:02d}:00:00Z",
+            ),
+            "application/atom+xml",
+        )
 
 
 @pytest.fixture
@@ -47,29 +84,7 @@ def site(server: LocalServer) -> Iterator[Site]:
     s.page("/b/rail", RAIL)
     server.set("/r/budget", Route(b"", status=301, headers={"Location": "/a/budget"}))
     server.set_text("/a/slow", BRIDGE.html(), "text/html", delay=30)
-    server.set_text(
-        "/rss.xml",
-        rss(
-            "The Daily Sample",
-            s.url("/"),
-            [
-                FeedItem(BRIDGE.title, s.url("/a/bridge?utm_source=rss&utm_medium=feed")),
-                FeedItem(BUDGET.title, s.url("/r/budget")),
-                FeedItem("A page that is gone", s.url("/a/missing"), summary="Gone soon."),
-                FeedItem("A page that never answers", s.url("/a/slow")),
-            ],
-        ),
-        "application/rss+xml; charset=utf-8",
-    )
-    server.set_text(
-        "/atom.xml",
-        atom(
-            "The Weekly Sample",
-            s.url("/"),
-            [FeedItem(HEAT.title, s.url("/b/heat")), FeedItem(RAIL.title, s.url("/b/rail"))],
-        ),
-        "application/atom+xml",
-    )
+    s.publish()
     yield s
 
 
@@ -79,6 +94,7 @@ def configured(archive: Archive, site: Site) -> Archive:
         f"""
 [settings]
 timeout = 1.0
+host_gap = 0
 
 [[feeds]]
 url = "{site.url("/rss.xml")}"
@@ -155,7 +171,7 @@ def test_an_edited_page_adds_exactly_one_version(configured: Archive, site: Site
     paragraphs = list(BRIDGE.paragraphs)
     paragraphs[2] = "Correction: the council approved the bridge by a vote of seven to two."
     edited = BRIDGE.edited(paragraphs=tuple(paragraphs))
-    site.page("/a/bridge", edited)
+    site.edit("/a/bridge", edited)
 
     configured.cli("poll", "--all")
     configured.cli("poll", "--all")
@@ -173,7 +189,7 @@ def test_history_lists_versions_with_hash_words_and_changes(
     configured: Archive, site: Site
 ) -> None:
     configured.cli("poll", "--all")
-    site.page("/b/heat", HEAT.edited(title="Heat warning extended to Monday"))
+    site.edit("/b/heat", HEAT.edited(title="Heat warning extended to Monday"))
     configured.cli("poll", "weekly")
 
     lines = configured.out("history", site.url("/b/heat")).splitlines()
@@ -288,6 +304,7 @@ def test_a_page_that_later_fails_keeps_its_page_version(configured: Archive, sit
     configured.cli("poll", "daily")
     before = count_versions(configured.db)
     site.server.set_text("/a/bridge", "Service Unavailable", "text/plain", status=503)
+    site.publish()
 
     out = configured.out("poll", "daily")
 

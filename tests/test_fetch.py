@@ -10,6 +10,7 @@ import asyncio
 import gzip
 import importlib.util
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -30,9 +31,12 @@ Call = Callable[[Fetcher], Awaitable[FetchResult]]
 def fetch(router: respx.Router, call: Call, settings: Settings | None = None) -> FetchResult:
     """Run one Fetcher call against ``router`` in a fresh event loop."""
 
+    # The HTTP mechanics alone: robots.txt and per-host pacing have tests of their own.
+    plain = replace(settings or Settings(), robots=False, host_gap=0.0)
+
     async def go() -> FetchResult:
         transport = httpx.MockTransport(router.async_handler)
-        async with Fetcher(settings or Settings(), transport=transport) as fetcher:
+        async with Fetcher(plain, transport=transport) as fetcher:
             return await call(fetcher)
 
     return asyncio.run(go())

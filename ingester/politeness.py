@@ -1,0 +1,103 @@
+"""Being a good guest: per-host request limits and robots.txt.
+
+Feed and page requests share one ``HostGate``, so a host sees at most
+``host_concurrency`` requests at once from us and their starts are at least
+``host_gap`` seconds apart, whichever feed or article they are for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from protego import Protego
+
+from .errors import FetchError
+
+Monotonic = Callable[[], float]
+
+
+def host_key(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+@dataclass
+class _Host:
+    slots: asyncio.Semaphore
+    next_start: float = 0.0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class HostGate:
+    def __init__(self, concurrency: int, gap: float) -> None:
+        self.concurrency = concurrency
+        self.gap = gap
+        self._hosts: dict[str, _Host] = {}
+
+    @asynccontextmanager
+    async def slot(self, url: str) -> AsyncIterator[None]:
+        host = self._hosts.setdefault(host_key(url), _Host(asyncio.Semaphore(self.concurrency)))
+        async with host.slots:
+            async with host.lock:  # one request at a time claims the next start time
+                loop = asyncio.get_running_loop()
+                wait = host.next_start - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                host.next_start = loop.time() + self.gap
+            yield
+
+
+# RFC 9309: a robots.txt that is missing (4xx) allows everything; one that cannot be had
+# (5xx, network) disallows everything until it can. Failures are asked again sooner.
+ROBOTS_TTL = 24 * 3600.0
+ROBOTS_ERROR_TTL = 3600.0
+
+RobotsFetch = Callable[[str], Awaitable[tuple[int, bytes]]]
+
+
+@dataclass(frozen=True)
+class _Rules:
+    parser: Protego | None  # None: no rules, everything allowed
+    allow_all: bool
+    expires: float
+
+
+class RobotsCache:
+    """robots.txt per host, fetched once and kept for a day."""
+
+    def __init__(self, fetch: RobotsFetch, clock: Monotonic = time.monotonic) -> None:
+        self._fetch = fetch
+        self._clock = clock
+        self._rules: dict[str, _Rules] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def allowed(self, url: str, user_agent: str) -> bool:
+        rules = await self._rules_for(host_key(url))
+        if rules.parser is None:
+            return rules.allow_all
+        return bool(rules.parser.can_fetch(url, user_agent))
+
+    async def _rules_for(self, host: str) -> _Rules:
+        async with self._locks.setdefault(host, asyncio.Lock()):
+            rules = self._rules.get(host)
+            if rules is None or rules.expires <= self._clock():
+                rules = await self._load(host)
+                self._rules[host] = rules
+            return rules
+
+    async def _load(self, host: str) -> _Rules:
+        try:
+            status, body = await self._fetch(f"{host}/robots.txt")
+        except FetchError:  # no answer at all: disallow for now
+            return _Rules(None, False, self._clock() + ROBOTS_ERROR_TTL)
+        if 400 <= status < 500:
+            return _Rules(None, True, self._clock() + ROBOTS_TTL)
+        if status != 200:
+            return _Rules(None, False, self._clock() + ROBOTS_ERROR_TTL)
+        text = body.decode("utf-8", errors="replace")
+        return _Rules(Protego.parse(text), True, self._clock() + ROBOTS_TTL)
