@@ -23,4 +23,7 @@ RUN useradd --create-home --uid 10001 ingester \
 USER ingester
 VOLUME ["/data"]
 
+# Healthy while the daemon's heartbeat (written every tick) is fresh.
+HEALTHCHECK --interval=60s --timeout=10s --start-period=120s CMD ["ingester", "status", "--check"]
+
 CMD ["ingester", "run"]
