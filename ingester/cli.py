@@ -10,9 +10,9 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,10 +22,11 @@ from . import browse
 from .config import Config, Settings, load_config
 from .diff import version_diff
 from .errors import IngesterError, NotFound
+from .export import FORMATS, JSONL_NAME, write_export
 from .fetch import Fetcher
 from .pipeline import ArticleOutcome, Pipeline, extraction_pool, utcnow
 from .scheduler import run_daemon
-from .store import Store
+from .store import Store, iso
 from .types import PollResult
 
 T = TypeVar("T")
@@ -35,6 +36,23 @@ T = TypeVar("T")
 class App:
     config_path: Path
     db_path: Path
+    quiet: bool = False
+
+    def progress(self, items: Iterable[T], label: str, every: int = 100) -> Iterator[T]:
+        """A progress bar on a terminal; a log line every ``every`` items otherwise."""
+        if self.quiet:
+            yield from items
+            return
+        if sys.stderr.isatty():
+            with click.progressbar(items, label=label, file=sys.stderr) as bar:
+                yield from bar
+            return
+        n = 0
+        for n, item in enumerate(items, start=1):
+            if n % every == 0:
+                click.echo(f"{label}: {n}", err=True)
+            yield item
+        click.echo(f"{label}: {n} done", err=True)
 
     def config(self, required: bool = True) -> Config:
         if not required and not self.config_path.exists():
@@ -96,17 +114,23 @@ class _Group(click.Group):
     help="The SQLite archive. Env: INGESTER_DB.",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log every poll and page to stderr.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr: no progress.")
 @click.version_option(package_name="ingester")
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path, db_path: Path, verbose: bool) -> None:
-    """Archive RSS/Atom feeds and every version of the articles they point at."""
+def cli(ctx: click.Context, config_path: Path, db_path: Path, verbose: bool, quiet: bool) -> None:
+    """Archive RSS/Atom feeds and every version of the articles they point at.
+
+    Exit codes: 0 success (a poll whose feeds failed still succeeds: the failures are
+    reported), 1 an error (one line on stderr), 2 a usage error.
+    """
+    level = logging.INFO if verbose or ctx.invoked_subcommand == "run" else logging.WARNING
     logging.basicConfig(
-        level=logging.INFO if verbose or ctx.invoked_subcommand == "run" else logging.WARNING,
+        level=logging.ERROR if quiet else level,
         format="%(asctime)s %(levelname)s %(message)s",
         stream=sys.stderr,
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    ctx.obj = App(config_path=config_path, db_path=db_path)
+    ctx.obj = App(config_path=config_path, db_path=db_path, quiet=quiet)
 
 
 @cli.command()
@@ -298,6 +322,43 @@ def reextract(app: App, url: str | None, every: bool) -> None:
             click.echo(f"{outcome.url}: {outcome.error}", err=True)
     changed = sum(o.new_version for o in outcomes)
     click.echo(f"re-extracted {len(outcomes)} articles: {changed} changed")
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--feed", help="Only articles this feed (name or URL) carried.")
+@click.option(
+    "--since", help="Only versions fetched on or after this date (YYYY-MM-DD) or time (ISO)."
+)
+@click.option("--all-versions", is_flag=True, help="Every version, not only the current ones.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="txt",
+    show_default=True,
+    help="txt: one file per version in the article layout, named {n:03d}_{hash16}.txt; "
+    f"jsonl: one JSON object per version in {JSONL_NAME}.",
+)
+@click.pass_obj
+def export(
+    app: App, directory: Path, feed: str | None, since: str | None, all_versions: bool, fmt: str
+) -> None:
+    """Write archived versions to DIRECTORY; the same archive always exports the same bytes."""
+    if since is not None:
+        try:
+            moment = datetime.fromisoformat(since)
+        except ValueError:
+            raise click.BadParameter(f"not a date or ISO time: {since!r}") from None
+        # Stored times are UTC text; a time without a zone is taken as UTC.
+        since = iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    store = app.store(create=False)
+    try:
+        versions = store.versions_for_export(feed, since, all_versions)
+        written = sum(1 for _ in app.progress(write_export(directory, versions, fmt), "export"))
+    finally:
+        store.close()
+    click.echo(f"exported {written} versions to {directory}")
 
 
 @cli.command()

@@ -239,6 +239,11 @@ class Pipeline:
         if feed is not None:
             feed_section = feed.section
         known = self.store.find_article(url)
+        if entry is None and known is not None:
+            # A look outside a poll (a re-check, a fetch by hand): the entry that last
+            # pointed here still fills what the page does not say, so the rendering
+            # does not change for want of it.
+            entry, feed_section = self.store.latest_entry(known.id)
         linked = ArticleUrls(linked=url)
         if fetched is None:
             try:

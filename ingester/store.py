@@ -578,6 +578,51 @@ class Store:
             for r in rows
         ]
 
+    def versions_for_export(
+        self, feed: str | None = None, since: str | None = None, all_versions: bool = False
+    ) -> Iterator[dict[str, Any]]:
+        """Versions in a stable order: articles by first sighting, then version number.
+
+        Only each article's current version unless ``all_versions``; ``feed`` (a name or
+        URL) keeps articles that feed carried; ``since`` (ISO date or time) keeps versions
+        fetched from then on.
+        """
+        where = ["1 = 1" if all_versions else "v.id = a.current_version_id"]
+        params: list[Any] = []
+        if feed is not None:
+            feed_id = self.feeds_named([feed], 0)[0].id
+            where.append("a.id IN (SELECT article_id FROM feed_entries WHERE feed_id = ?)")
+            params.append(feed_id)
+        if since is not None:
+            where.append("v.fetched_at >= ?")
+            params.append(since)
+        rows = self.db.query(
+            f"""SELECT a.url, v.number, v.fetched_at, v.sha256, v.kind, v.source, v.extractor,
+                       v.changed_fields, {", ".join("v." + f for f in VERSION_FIELDS)},
+                       v.word_count, v.text, v.id = a.current_version_id AS current
+                FROM versions v JOIN articles a ON a.id = v.article_id
+                WHERE {" AND ".join(where)}
+                ORDER BY a.first_seen_at, a.id, v.number""",
+            params,
+        )
+        for row in rows:
+            yield {
+                **row,
+                "changed_fields": json.loads(row["changed_fields"]),
+                "current": bool(row["current"]),
+            }
+
+    def latest_entry(self, article_id: int) -> tuple[ParsedEntry | None, str | None]:
+        """The feed entry that last pointed at an article, and that feed's section."""
+        row = self.db.execute(
+            """SELECT e.entry, f.section FROM feed_entries e JOIN feeds f ON f.id = e.feed_id
+               WHERE e.article_id = ? ORDER BY e.last_seen_at DESC LIMIT 1""",
+            [article_id],
+        ).fetchone()
+        if row is None:
+            return None, None
+        return (_entry_from_json(row[0]) if row[0] else None), row[1]
+
     def heartbeat(self, pid: int, started_at: datetime, now: datetime, tick: int) -> None:
         with self._write() as conn:
             conn.execute(
