@@ -18,9 +18,11 @@ from typing import Any
 from urllib.parse import urljoin
 
 import trafilatura
-from lxml import etree, html
+from lxml import etree
 from trafilatura.utils import load_html
 
+from .blocks import clean, element_text, overlap, shingles, text_lines, words, xml_blocks
+from .blocks import fragment_lines as _fragment_lines
 from .errors import ExtractError
 from .types import ExtractedPage
 
@@ -102,7 +104,7 @@ def _extract(content: bytes | str, url: str) -> ExtractedPage:
         image_alt=image_alt,
         image_caption=image_caption,
         has_image=has_image,
-        body=_body(tree, url, title),
+        body=_body(tree, url, title, ld),
         published=_first(_ld_str(ld, "datePublished"), meta.get("article:published_time")),
         modified=_first(_ld_str(ld, "dateModified"), meta.get("article:modified_time")),
     )
@@ -272,9 +274,13 @@ def _last_crumb(names: list[str], title: str | None) -> str | None:
     return names[-1] if names else None
 
 
+# An AMP page marks its images up as <amp-img>, with the same alt attribute.
+_IMAGES = ".//img | .//amp-img"
+
+
 def _lead_figure(container: Any) -> Any:
     for figure in _elements(container, ".//figure"):
-        if next(_elements(figure, ".//img"), None) is not None:
+        if next(_elements(figure, _IMAGES), None) is not None:
             return figure
     return None
 
@@ -284,7 +290,7 @@ def _image_fields(figure: Any, meta: dict[str, str]) -> tuple[str | None, str | 
         if meta.get("og:image"):
             return meta.get("og:image:alt"), None, True
         return None, None, False
-    image = next(_elements(figure, ".//img"), None)
+    image = next(_elements(figure, _IMAGES), None)
     alt = image.get("alt") if image is not None else None
     caption_element = next(_elements(figure, ".//figcaption"), None)
     credit_element = next(
@@ -318,11 +324,23 @@ def _author_box(tree: Any) -> Any:
     return None
 
 
+def _part_classes(element: Any, box: Any) -> str:
+    """An element's class and id words with the box's own name taken off their front, so
+    that in a box called "author-bio" the part "author-bio__name" reads as "__name" (BEM
+    and most component CSS name a box's parts after the box)."""
+    prefixes = sorted(_classes(box).split(), key=len, reverse=True)
+    parts = []
+    for word in _classes(element).split():
+        prefix = next((p for p in prefixes if word.startswith(p) and len(word) > len(p)), "")
+        parts.append(word[len(prefix) :])
+    return " ".join(parts)
+
+
 def _box_part(box: Any, pattern: re.Pattern[str]) -> str | None:
     if box is None:
         return None
     for element in _elements(box, ".//*[@class]"):
-        classes = _classes(element)
+        classes = _part_classes(element, box)
         if pattern.search(classes) and not _BIO.search(classes):
             text = _text(element)
             if text and len(text) < 120:
@@ -334,7 +352,7 @@ def _box_bio(box: Any) -> str | None:
     if box is None:
         return None
     for element in _elements(box, ".//*[@class]"):
-        if _BIO.search(_classes(element)) and _text(element):
+        if _BIO.search(_part_classes(element, box)) and _text(element):
             return _text(element)
     paragraphs = [_text(p) for p in _elements(box, ".//p")]
     return max(paragraphs, key=len) if paragraphs and max(map(len, paragraphs)) > 40 else None
@@ -358,21 +376,142 @@ def _drop(element: Any) -> None:
     parent.remove(element)
 
 
+def _text_length(element: Any) -> int:
+    """Characters of text, whitespace not counted (indentation is not text)."""
+    return len(_SPACE.sub("", "".join(element.itertext())))
+
+
+def _main_text_anchors(body: Any) -> list[Any]:
+    """Elements that are certainly the article: the first <h1>, the element marked as the
+    article body, and the parent holding the most paragraph text (readability's core idea).
+    A box around any of them is a wrapper of the article, whatever its class says."""
+    anchors = [next(_elements(body, ".//h1"), None)]
+    anchors.append(next(_elements(body, './/*[@itemprop="articleBody"]'), None))
+    weight: dict[Any, int] = {}
+    for paragraph in _elements(body, ".//p"):
+        parent = paragraph.getparent()
+        if parent is not None:
+            weight[parent] = weight.get(parent, 0) + _text_length(paragraph)
+    if weight:
+        anchors.append(max(weight, key=weight.__getitem__))
+    return [a for a in anchors if a is not None]
+
+
 def _strip_furniture(tree: Any) -> Any:
     cleaned = copy.deepcopy(tree)
-    for element in list(_elements(cleaned, "//figure | //aside | //nav | //footer | //form")):
+    body = next(_elements(cleaned, "//body"), None)
+    if body is None:
+        return cleaned
+    for element in list(_elements(body, ".//script | .//style | .//noscript | .//template")):
         _drop(element)
-    for element in list(_elements(cleaned, "//body//*[@class or @id]")):
-        if element.getparent() is not None and _FURNITURE.search(_classes(element)):
+    protected: set[Any] = set()
+    for anchor in _main_text_anchors(body):
+        protected.add(anchor)
+        protected.update(anchor.iterancestors())
+    _keep_inline_parts(body)
+    doomed = [e for e in _elements(body, ".//*") if e not in protected and _is_furniture(e)]
+    doomed += _widgets(body, protected)
+    doomed += _title_header(body, protected)
+    for element in doomed:
+        if element.getparent() is not None:
             _drop(element)
     return cleaned
 
 
-_BLOCKS = {"p", "head", "item", "quote", "code", "row", "cell"}
+def _widgets(body: Any, protected: set[Any]) -> list[Any]:
+    """Boxes of buttons with a few words ("Was this helpful? Yes No", "Follow us"): the
+    largest box around each button whose text, the buttons' own aside, stays short."""
+    found = []
+    for button in _elements(body, ".//button"):
+        widest = None
+        for box in button.iterancestors():
+            if box in protected or box.tag == "body":
+                break
+            others = _text_length(box) - sum(_text_length(b) for b in _elements(box, ".//button"))
+            if others > _WIDGET_TEXT:
+                break
+            widest = box
+        if widest is not None:
+            found.append(widest)
+    return found
 
 
-def _body(tree: Any, url: str, title: str | None) -> tuple[str, ...]:
-    xml = trafilatura.extract(
+_WIDGET_TEXT = 80
+
+
+def _title_header(body: Any, protected: set[Any]) -> list[Any]:
+    """The <header> around the headline holds the kicker, byline, dates and standfirst,
+    each of which has a field of its own or none; it is not body text."""
+    headline = next(_elements(body, ".//h1"), None)
+    if headline is None:
+        return []
+    header = next((a for a in headline.iterancestors() if a.tag == "header"), None)
+    if header is None or header.xpath("count(.//p)") > _HEADER_PARAGRAPHS:
+        return []
+    return [header]
+
+
+# A header with more paragraphs than a standfirst and a byline is a wrapper of the article.
+_HEADER_PARAGRAPHS = 3
+
+
+_STRUCTURAL_FURNITURE = frozenset({"figure", "aside", "nav", "footer", "form"})
+
+
+def _is_furniture(element: Any) -> bool:
+    tag = element.tag
+    if not isinstance(tag, str):
+        return False
+    if tag in _STRUCTURAL_FURNITURE:
+        return True
+    classes = _classes(element)
+    return bool(classes) and bool(_FURNITURE.search(classes))
+
+
+def _keep_inline_parts(body: Any) -> None:
+    """Undo markup that makes trafilatura drop article text it should keep: a <time> inside
+    a sentence or heading is part of it, and a quoted post embedded in the article (a
+    blockquote) is quoted text whatever its embed wrapper is called."""
+    for time in list(_elements(body, ".//time")):
+        parent = time.getparent()
+        if parent is not None and clean(_own_text(parent)):
+            time.drop_tag()
+    for quote in _elements(body, ".//blockquote[@class]"):
+        del quote.attrib["class"]
+        for ancestor in quote.iterancestors():
+            if len(clean(element_text(ancestor))) > len(clean(element_text(quote))) + 40:
+                break
+            ancestor.attrib.pop("class", None)
+            ancestor.attrib.pop("id", None)
+
+
+def _own_text(element: Any) -> str:
+    """The text directly in an element (its text and its children's tails)."""
+    return (element.text or "") + "".join(child.tail or "" for child in element)
+
+
+def _body(tree: Any, url: str, title: str | None, ld: dict[str, Any]) -> tuple[str, ...]:
+    page = _page_lines(tree, url)
+    if title:
+        heading = clean(title)
+        page = [line for i, line in enumerate(page) if i >= _TITLE_LINES or line != heading]
+    page = [line for line in page if not _RELATIVE_TIME.match(line)]
+    return _prefer_publisher_text(tuple(page), _ld_body(ld))
+
+
+# How far down the body a repeat of the headline is still the headline.
+_TITLE_LINES = 3
+
+# "4 minutes ago" labels are the clock of the fetch, never the article's text.
+_RELATIVE_TIME = re.compile(
+    r"^(?:(?:updated|posted|published)\s+)?(?:\d+|an?|one)\s+"
+    r"(?:sec(?:ond)?s?|min(?:ute)?s?|h(?:ou)?rs?|days?|weeks?|months?|years?)\s+ago\.?$",
+    re.IGNORECASE,
+)
+
+
+def _page_lines(tree: Any, url: str) -> list[str]:
+    document = trafilatura.bare_extraction(
         _strip_furniture(tree),
         url=url,
         output_format="xml",
@@ -383,94 +522,37 @@ def _body(tree: Any, url: str, title: str | None) -> tuple[str, ...]:
         include_formatting=False,
         with_metadata=False,
     )
-    if not xml:
-        return ()
-    root = etree.fromstring(xml.encode("utf-8"), parser=etree.XMLParser(resolve_entities=False))
-    main = root.find("main")
-    if main is None:
-        return ()
-    lines = [line for line in _block_lines(main) if line]
-    if lines and title and lines[0] == _SPACE.sub(" ", title).strip():
-        lines = lines[1:]  # the headline is its own field
-    return tuple(lines)
+    body = getattr(document, "body", None)
+    return [] if body is None else [block.text for block in xml_blocks(body)]
 
 
-def _block_lines(element: Any) -> Iterator[str]:
-    """One line per leaf block; a block holding other blocks yields its children."""
-    for child in element:
-        if not isinstance(child.tag, str):
-            continue
-        if child.tag == "row":
-            cells = [_text(cell) for cell in child if isinstance(cell.tag, str)]
-            yield " | ".join(c for c in cells if c)
-        elif any(isinstance(g.tag, str) and g.tag in _BLOCKS | {"list"} for g in child):
-            lead = _SPACE.sub(" ", child.text or "").strip()
-            if lead:
-                yield lead
-            yield from _block_lines(child)
-        else:
-            yield _text(child)
+def _ld_body(ld: dict[str, Any]) -> tuple[str, ...]:
+    text = ld.get("articleBody")
+    return text_lines(text) if isinstance(text, str) else ()
 
 
-# -- feed-supplied HTML -------------------------------------------------------------------------
+def _prefer_publisher_text(page: tuple[str, ...], published: tuple[str, ...]) -> tuple[str, ...]:
+    """The page's text, or the publisher's own ``articleBody`` where the page shows none, or
+    where both say the same and the publisher's version keeps the paragraphs apart better
+    (a script-rendered page often reaches the extractor as one run of text)."""
+    if not published:
+        return page
+    if len(words(" ".join(page))) < _SHORT_PAGE:
+        return published
+    page_in_published, published_in_page = overlap(shingles(page), shingles(published))
+    if max(page_in_published, published_in_page) < _UNRELATED:
+        # The extractor found something other than the article the publisher describes:
+        # a shell page whose article is rendered by script, read as navigation.
+        return published
+    agree = min(page_in_published, published_in_page) >= _AGREEMENT
+    return published if agree and len(published) > len(page) else page
 
-_FRAGMENT_BLOCKS = frozenset(
-    {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dd", "dt", "tr"}
-)
-_FRAGMENT_SKIP = frozenset({"script", "style", "figure", "figcaption", "iframe", "noscript"})
+
+_SHORT_PAGE = 25  # words: a page with less shows a shell, not its article
+_AGREEMENT = 0.9  # share of 4-word shingles each text finds in the other
+_UNRELATED = 0.2
 
 
 def fragment_lines(markup: str) -> tuple[str, ...]:
-    """A feed's HTML content or summary as body lines, one per block.
-
-    Feed fragments are short and carry no page furniture, so they are split by their own
-    block elements rather than run through main-text extraction (which would flatten them).
-    """
-    if not markup.strip():
-        return ()
-    if "<" not in markup:
-        return tuple(
-            line for line in (_SPACE.sub(" ", p).strip() for p in markup.split("\n\n")) if line
-        )
-    try:
-        root = html.fragment_fromstring(markup, create_parent="div")
-    except (etree.ParserError, ValueError):
-        return ()
-    lines: list[str] = []
-    _fragment_walk(root, lines)
-    return tuple(line for line in lines if line)
-
-
-def _fragment_walk(element: Any, lines: list[str]) -> None:
-    """Collect text: a block with no nested blocks is one line; loose inline text is another."""
-    loose: list[str] = [element.text or ""]
-    for child in element:
-        tag = child.tag if isinstance(child.tag, str) else ""
-        if tag in _FRAGMENT_SKIP:
-            pass
-        elif tag in _FRAGMENT_BLOCKS and not _has_block(child):
-            _flush(loose, lines)
-            lines.append(_text(child))
-        elif tag == "br":
-            _flush(loose, lines)
-        elif tag and (_has_block(child) or tag in {"div", "section", "article", "ul", "ol"}):
-            _flush(loose, lines)
-            _fragment_walk(child, lines)
-        else:
-            loose.append(_text(child))
-        loose.append(child.tail or "")
-    _flush(loose, lines)
-
-
-def _has_block(element: Any) -> bool:
-    return any(
-        isinstance(d.tag, str) and d.tag in _FRAGMENT_BLOCKS | {"div", "ul", "ol", "section"}
-        for d in element.iterdescendants()
-    )
-
-
-def _flush(loose: list[str], lines: list[str]) -> None:
-    text = _SPACE.sub(" ", " ".join(loose)).strip()
-    if text:
-        lines.append(text)
-    loose.clear()
+    """A feed's HTML content or summary as body lines (see blocks.fragment_lines)."""
+    return _fragment_lines(markup)
