@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import click
 
 from . import browse
+from .cli_feeds import feeds, opml
 from .config import Config, Settings, load_config
 from .diff import version_diff
 from .errors import IngesterError, NotFound
@@ -430,6 +431,10 @@ def serve(app: App, host: str, port: int) -> None:
     app.store(create=False).close()  # brings an archive made by an older release up to date
     click.echo(f"Datasette on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     browse.serve(app.db_path, host, port)
+
+
+cli.add_command(feeds)
+cli.add_command(opml)
 
 
 def main() -> None:

@@ -1,0 +1,144 @@
+"""`ingester feeds ...` and `ingester opml ...`: managing the feed list from the command line.
+
+The config file is the source of truth; these commands edit it (keeping its comments and
+order), then bring the archive's feed rows in line and tell a running daemon to reload.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from .config import load_config, parse_duration
+from .feedlist import add_feeds, remove_feed
+from .opml import parse_opml, render_opml
+from .pipeline import utcnow
+from .types import FeedSpec
+
+if TYPE_CHECKING:
+    from .cli import App
+
+
+def _follow(app: App) -> None:
+    """The archive follows the edited file; a daemon with a fresh heartbeat reloads it."""
+    config = load_config(app.config_path)
+    if not app.db_path.exists():
+        return  # the first poll or start will read the file
+    store = app.store()
+    try:
+        store.sync_feeds(config.feeds, utcnow())
+        daemon = store.daemon()
+    finally:
+        store.close()
+    if daemon is None:
+        return
+    age = (utcnow() - datetime.fromisoformat(daemon["heartbeat_at"])).total_seconds()
+    if age <= 3 * daemon["tick"] + 60:
+        try:
+            os.kill(daemon["pid"], signal.SIGHUP)
+        except (ProcessLookupError, PermissionError):
+            return
+        click.echo(f"told the daemon (pid {daemon['pid']}) to reload", err=True)
+
+
+@click.group()
+def feeds() -> None:
+    """List, add and remove feeds (the config file is edited, comments kept)."""
+
+
+@feeds.command("add")
+@click.argument("url")
+@click.option("--name", help="Short name, for `ingester poll NAME` and the logs.")
+@click.option("--section", help="Section for articles that name none.")
+@click.option("--interval", help="How often to poll: 90s, 30m, 2h, 1d.")
+@click.pass_obj
+def feeds_add(
+    app: App, url: str, name: str | None, section: str | None, interval: str | None
+) -> None:
+    """Add a feed to the config file."""
+    seconds = None
+    if interval is not None:
+        try:
+            seconds = parse_duration(interval)
+        except ValueError as e:
+            raise click.BadParameter(str(e)) from None
+    spec = FeedSpec(url=url, name=name, section=section, interval=seconds)
+    added, _ = add_feeds(app.config_path, [spec])
+    if not added:
+        raise click.ClickException(f"{url} is already in {app.config_path}")
+    _follow(app)
+    click.echo(f"added {name or url} to {app.config_path}")
+
+
+@feeds.command("remove")
+@click.argument("feed")
+@click.pass_obj
+def feeds_remove(app: App, feed: str) -> None:
+    """Remove FEED (a name or URL) from the config file; its archive stays."""
+    removed = remove_feed(app.config_path, feed)
+    _follow(app)
+    click.echo(f"removed {removed.name or removed.url} from {app.config_path}")
+
+
+@feeds.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, for machines.")
+@click.pass_obj
+def feeds_list(app: App, as_json: bool) -> None:
+    """The configured feeds, with their health when the archive knows them."""
+    config = load_config(app.config_path)
+    health: dict[str, dict[str, object]] = {}
+    if app.db_path.exists():
+        store = app.store()
+        try:
+            health = {row["url"]: row for row in store.feed_health()}
+        finally:
+            store.close()
+    rows = [
+        {
+            "url": spec.url,
+            "name": spec.name,
+            "section": spec.section,
+            "interval": spec.interval or config.settings.default_interval,
+            "last_status": health.get(spec.url, {}).get("last_status"),
+            "next_poll_at": health.get(spec.url, {}).get("next_poll_at"),
+        }
+        for spec in config.feeds
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo(
+            f"{row['name'] or '-':<20} {row['url']}  every {row['interval']}s  "
+            f"{row['last_status'] or 'not polled yet'}"
+        )
+
+
+@click.group()
+def opml() -> None:
+    """Import and export the feed list as OPML."""
+
+
+@opml.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def opml_import(app: App, file: Path) -> None:
+    """Add the feeds of an OPML file (categories become sections) to the config file."""
+    specs = parse_opml(file.read_bytes(), str(file))
+    added, present = add_feeds(app.config_path, specs)
+    if added:
+        _follow(app)
+    click.echo(f"added {len(added)} feeds, {len(present)} already there")
+
+
+@opml.command("export")
+@click.pass_obj
+def opml_export(app: App) -> None:
+    """Write the configured feeds as OPML 2.0 to standard output."""
+    click.echo(render_opml(load_config(app.config_path).feeds), nl=False)

@@ -1,0 +1,110 @@
+"""Editing the feed list in the config file, keeping its comments and order.
+
+The config file is the source of truth for which feeds are polled; the archive's feed
+rows follow it (on start, SIGHUP, poll and after every edit made here).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+from tomlkit.items import AoT
+
+from .config import Config, config_from_dict
+from .errors import ConfigError, NotFound
+from .types import FeedSpec
+
+
+def add_feeds(path: Path, specs: Iterable[FeedSpec]) -> tuple[list[FeedSpec], list[FeedSpec]]:
+    """Append feeds not yet listed; returns (added, already there). Validated before writing."""
+    doc = _load(path)
+    feeds = _feeds_array(doc)
+    listed = {str(table.get("url")) for table in feeds}
+    added, present = [], []
+    for spec in specs:
+        if spec.url in listed:
+            present.append(spec)
+            continue
+        if len(feeds):
+            feeds[-1].add(tomlkit.nl())  # a blank line between tables, as people write them
+        table = tomlkit.table()
+        table["url"] = spec.url
+        for key in ("name", "section"):
+            if getattr(spec, key):
+                table[key] = getattr(spec, key)
+        if spec.interval:
+            table["interval"] = _duration_text(spec.interval)
+        feeds.append(table)
+        listed.add(spec.url)
+        added.append(spec)
+    if added:
+        _save(path, doc)
+    return added, present
+
+
+def remove_feed(path: Path, name_or_url: str) -> FeedSpec:
+    """Remove the one feed with this name or URL from the file."""
+    doc = _load(path)
+    feeds = _feeds_array(doc)
+    matches = [i for i, t in enumerate(feeds) if name_or_url in (t.get("url"), t.get("name"))]
+    if not matches:
+        raise NotFound(f"{path}: no feed named {name_or_url!r}")
+    if len(matches) > 1:
+        raise ConfigError(f"{path}: {len(matches)} feeds are named {name_or_url!r}; give its URL")
+    table = feeds[matches[0]]
+    spec = FeedSpec(url=str(table["url"]), name=table.get("name"), section=table.get("section"))
+    del feeds[matches[0]]
+    _save(path, doc)
+    return spec
+
+
+def _load(path: Path) -> tomlkit.TOMLDocument:
+    try:
+        return (
+            tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
+        )
+    except tomlkit.exceptions.ParseError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from e
+
+
+def _feeds_array(doc: tomlkit.TOMLDocument) -> AoT:
+    if "feeds" not in doc:
+        doc.append("feeds", tomlkit.aot())
+    feeds = doc["feeds"]
+    if not isinstance(feeds, AoT):
+        raise ConfigError("'feeds' must be an array of [[feeds]] tables")
+    return feeds
+
+
+def _save(path: Path, doc: tomlkit.TOMLDocument) -> Config:
+    """Check the edited file loads as a config, then replace the old one atomically."""
+    text = tomlkit.dumps(doc)
+    config = config_from_dict(_plain(tomlkit.parse(text)), path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return config
+
+
+def _plain(doc: tomlkit.TOMLDocument) -> dict[str, Any]:
+    value = doc.unwrap()
+    assert isinstance(value, dict)
+    return value
+
+
+def _duration_text(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
