@@ -16,8 +16,27 @@ from ingester.config import Settings
 README = (PROJECT / "README.md").read_text(encoding="utf-8")
 
 
-def commands(group: click.Group) -> dict[str, click.Command]:
-    return {name: group.commands[name] for name in sorted(group.commands)}
+def commands(group: click.Group, prefix: tuple[str, ...] = ()) -> dict[str, click.Command]:
+    """Every command, subcommands of groups included, by its words: "feeds add"."""
+    found: dict[str, click.Command] = {}
+    for name in sorted(group.commands):
+        command = group.commands[name]
+        words = (*prefix, name)
+        found[" ".join(words)] = command
+        if isinstance(command, click.Group):
+            found.update(commands(command, words))
+    return found
+
+
+ALL = commands(cli)
+
+
+def resolve(args: list[str]) -> tuple[click.Command, list[str]]:
+    """The command an argument list names, and the arguments left for it."""
+    command: click.Command = cli
+    while isinstance(command, click.Group) and args and args[0] in command.commands:
+        command, args = command.commands[args[0]], args[1:]
+    return command, args
 
 
 def readme_invocations() -> list[list[str]]:
@@ -31,14 +50,14 @@ def readme_invocations() -> list[list[str]]:
     return found
 
 
-@pytest.mark.parametrize("name", list(commands(cli)))
+@pytest.mark.parametrize("name", list(ALL))
 def test_every_command_has_help(name: str) -> None:
-    command = cli.commands[name]
+    command = ALL[name]
     assert command.help and command.help.strip()
     for param in command.params:
         if isinstance(param, click.Option):
             assert param.help, f"{name} {param.opts[0]} has no help"
-    result = CliRunner().invoke(cli, [name, "--help"])
+    result = CliRunner().invoke(cli, [*name.split(), "--help"])
     assert result.exit_code == 0
     assert "Usage:" in result.output
     summary = " ".join(command.help.strip().splitlines()[0].split())
@@ -56,15 +75,20 @@ def test_the_readme_only_shows_commands_and_options_that_exist() -> None:
     invocations = readme_invocations()
     assert invocations, "the README shows no ingester commands"
     for args in invocations:
-        command = cli.commands.get(args[0])
-        assert command is not None, f"README shows unknown command {args[0]!r}"
+        command, rest = resolve(args)
+        assert command is not cli and not isinstance(command, click.Group), (
+            f"README shows unknown command {' '.join(args)!r}"
+        )
         known = {opt for param in command.params for opt in getattr(param, "opts", [])}
-        for arg in args[1:]:
+        for arg in rest:
             if arg.startswith("-"):
-                assert arg in known, f"README shows unknown option {arg} for {args[0]}"
-        # The arguments parse: no missing or surplus arguments.
-        ctx = command.make_context(args[0], args[1:], resilient_parsing=False)
-        ctx.close()
+                assert arg in known, f"README shows unknown option {arg} in {' '.join(args)!r}"
+        # The arguments parse: no missing or surplus arguments. (A file the README only
+        # names as an example need not exist.)
+        try:
+            command.make_context(args[0], rest, resilient_parsing=False).close()
+        except click.BadParameter as e:
+            assert "does not exist" in str(e), e
 
 
 def test_the_readme_documents_every_setting() -> None:
