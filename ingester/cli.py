@@ -19,16 +19,17 @@ from typing import Any, TypeVar
 import click
 
 from . import browse
-from .cli_feeds import feeds, opml
+from .cli_feeds import feeds, follow_config, opml
 from .config import Config, Settings, load_config
 from .diff import version_diff
 from .errors import IngesterError, NotFound
 from .export import FORMATS, JSONL_NAME, write_export
+from .feedlist import add_feeds
 from .fetch import Fetcher
-from .pipeline import ArticleOutcome, Pipeline, extraction_pool, utcnow
+from .pipeline import ArticleOutcome, Pipeline, Preview, extraction_pool, utcnow
 from .scheduler import run_daemon
 from .store import Store, iso
-from .types import PollResult
+from .types import FeedSpec, PollResult
 
 T = TypeVar("T")
 
@@ -191,24 +192,78 @@ def _poll_line(result: PollResult) -> str:
 
 @cli.command()
 @click.argument("url")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Write nothing: print the article layout and its diff against the archive "
+    "(for a feed, its entries and which are archived).",
+)
+@click.option(
+    "--add",
+    is_flag=True,
+    help="Subscribe: add the feed (or the first feed an HTML page advertises) to the config.",
+)
 @click.pass_obj
-def fetch(app: App, url: str) -> None:
+def fetch(app: App, url: str, dry_run: bool, add: bool) -> None:
     """Fetch URL now: a feed is polled, an article page is archived alone.
 
-    Which one it is is told by the content, not the URL.
+    Which one it is is told by the content, not the URL. An HTML page that advertises
+    feeds (<link rel="alternate">) has them listed; --add subscribes to the first.
     """
     config = app.config(required=False)
-    outcome = _pipeline_call(app, config, lambda pipeline, _store: pipeline.fetch_url(url))
-    if outcome.poll is not None:
+    outcome = _pipeline_call(
+        app, config, lambda pipeline, _store: pipeline.fetch_url(url, dry_run=dry_run)
+    )
+    if outcome.preview is not None:
+        _print_preview(outcome.preview)
+    elif outcome.poll is not None:
         click.echo(f"feed: {_poll_line(outcome.poll)}")
         for error in outcome.poll.page_errors:
             click.echo(f"  {error}", err=True)
     elif outcome.article is not None:
         article = outcome.article
         if article.error and not (article.new_article or article.new_version):
-            raise click.ClickException(f"{url}: {article.error}")
-        state = "new version" if article.new_version else "unchanged"
-        click.echo(f"article: {state}  {url}")
+            if not outcome.advertised:
+                raise click.ClickException(f"{url}: {article.error}")
+            click.echo(f"article: not archived ({article.error})")
+        else:
+            state = "new version" if article.new_version else "unchanged"
+            click.echo(f"article: {state}  {url}")
+    for feed_url in outcome.advertised:
+        click.echo(f"advertises feed: {feed_url}")
+    if add:
+        _subscribe(app, url if outcome.kind == "feed" else None, outcome.advertised)
+
+
+def _print_preview(preview: Preview) -> None:
+    if preview.entries:
+        for title, link, archived in preview.entries:
+            click.echo(f"{'archived' if archived else 'new':<9} {link}  {title}")
+        return
+    if preview.text is None:
+        click.echo("(the page yields no article)")
+        return
+    click.echo(preview.text, nl=False)
+    click.echo("-" * 72)
+    if preview.stored is None:
+        click.echo("not in the archive yet: this would be version 1")
+    elif preview.stored == preview.text:
+        click.echo(f"identical to version {preview.stored_number}: no new version")
+    else:
+        label = f"version {preview.stored_number} (archived)"
+        click.echo(version_diff(preview.stored, preview.text, label, "this fetch"), nl=False)
+
+
+def _subscribe(app: App, feed_url: str | None, advertised: tuple[str, ...]) -> None:
+    url = feed_url or (advertised[0] if advertised else None)
+    if url is None:
+        raise click.ClickException("nothing to subscribe to: the page advertises no feed")
+    added, _ = add_feeds(app.config_path, [FeedSpec(url=url)])
+    if added:
+        follow_config(app)
+        click.echo(f"subscribed: {url} added to {app.config_path}")
+    else:
+        click.echo(f"already subscribed: {url}")
 
 
 @cli.command()

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .cli import App
 
 
-def _follow(app: App) -> None:
+def follow_config(app: App) -> None:
     """The archive follows the edited file; a daemon with a fresh heartbeat reloads it."""
     config = load_config(app.config_path)
     if not app.db_path.exists():
@@ -72,7 +72,7 @@ def feeds_add(
     added, _ = add_feeds(app.config_path, [spec])
     if not added:
         raise click.ClickException(f"{url} is already in {app.config_path}")
-    _follow(app)
+    follow_config(app)
     click.echo(f"added {name or url} to {app.config_path}")
 
 
@@ -82,7 +82,7 @@ def feeds_add(
 def feeds_remove(app: App, feed: str) -> None:
     """Remove FEED (a name or URL) from the config file; its archive stays."""
     removed = remove_feed(app.config_path, feed)
-    _follow(app)
+    follow_config(app)
     click.echo(f"removed {removed.name or removed.url} from {app.config_path}")
 
 
@@ -133,7 +133,7 @@ def opml_import(app: App, file: Path) -> None:
     specs = parse_opml(file.read_bytes(), str(file))
     added, present = add_feeds(app.config_path, specs)
     if added:
-        _follow(app)
+        follow_config(app)
     click.echo(f"added {len(added)} feeds, {len(present)} already there")
 
 

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from .compose import compose
 from .config import Settings
+from .discover import advertised_feeds
 from .errors import ExtractError, FetchError, ParseError
 from .extract import EXTRACTOR, extract_page
 from .fetch import Fetcher
@@ -62,12 +63,24 @@ class ArticleOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class Preview:
+    """What archiving a URL would store, computed without writing anything."""
+
+    text: str | None  # the article layout, or None when the page yields no article
+    stored: str | None  # the article's current version, if archived
+    stored_number: int | None = None
+    entries: tuple[tuple[str, str, bool], ...] = ()  # a feed's (title, link, archived?)
+
+
+@dataclass(frozen=True, slots=True)
 class FetchOutcome:
     """What a one-off ``fetch URL`` turned out to be and did."""
 
     kind: str  # "feed" or "article"
     poll: PollResult | None = None
     article: ArticleOutcome | None = None
+    preview: Preview | None = None
+    advertised: tuple[str, ...] = ()  # feeds an HTML page links to
 
 
 class Pipeline:
@@ -424,16 +437,46 @@ class Pipeline:
 
     # -- one-off ------------------------------------------------------------------------------
 
-    async def fetch_url(self, url: str) -> FetchOutcome:
-        """Tell a feed from an article by its content, then take the same path a poll takes."""
+    async def fetch_url(self, url: str, dry_run: bool = False) -> FetchOutcome:
+        """Tell a feed from an article by its content, then take the same path a poll takes.
+
+        With ``dry_run`` nothing is written: the outcome carries what would be stored.
+        """
         started, clock = self.clock(), time.monotonic()
         fetched = await self.fetcher.get_feed(url)
         try:
-            parse_feed(fetched.content, fetched.headers, fetched.final_url)
+            parsed = parse_feed(fetched.content, fetched.headers, fetched.final_url)
         except ParseError:
-            return FetchOutcome("article", article=await self.archive_url(url, fetched=fetched))
+            advertised = tuple(advertised_feeds(fetched.content, fetched.final_url))
+            if dry_run:
+                preview = await self._preview_article(url, fetched)
+                return FetchOutcome("article", preview=preview, advertised=advertised)
+            article = await self.archive_url(url, fetched=fetched)
+            return FetchOutcome("article", article=article, advertised=advertised)
+        if dry_run:
+            entries = tuple(
+                (e.title or "", e.link or "", self.store.find_article(e.link) is not None)
+                for e in parsed.entries
+                if e.link
+            )
+            return FetchOutcome("feed", preview=Preview(None, None, entries=entries))
         feed = self.store.ensure_feed(url, started)
         return FetchOutcome("feed", poll=await self.ingest_feed(feed, fetched, started, clock))
+
+    async def _preview_article(self, url: str, fetched: FetchResult) -> Preview:
+        known = self.store.find_article(url) or self.store.find_article(fetched.final_url)
+        entry, section = self.store.latest_entry(known.id) if known else (None, None)
+        stored = self.store.current_version(known.id) if known else None
+        try:
+            extracted = await self._extract(fetched)
+        except ExtractError:
+            extracted = None
+        version = self._version(known, entry, section, extracted, None)
+        return Preview(
+            text=version.text if version else None,
+            stored=stored[1] if stored else None,
+            stored_number=stored[0] if stored else None,
+        )
 
 
 def _is_web_url(url: str) -> bool:

@@ -612,6 +612,15 @@ class Store:
                 "current": bool(row["current"]),
             }
 
+    def current_version(self, article_id: int) -> tuple[int, str] | None:
+        """(number, text) of the version the article showed at its last look."""
+        row = self.db.execute(
+            """SELECT v.number, v.text FROM articles a JOIN versions v
+               ON v.id = a.current_version_id WHERE a.id = ?""",
+            [article_id],
+        ).fetchone()
+        return (int(row[0]), str(row[1])) if row else None
+
     def latest_entry(self, article_id: int) -> tuple[ParsedEntry | None, str | None]:
         """The feed entry that last pointed at an article, and that feed's section."""
         row = self.db.execute(
