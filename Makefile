@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CONFIG ?= config/feeds.toml
 DB ?= archive.db
 
-.PHONY: run test lint format install lock clean docs eval
+.PHONY: run test lint format install lock clean docs demo eval
 
 install: $(STAMP)
 
@@ -34,6 +34,10 @@ test: lint
 
 eval: $(STAMP)
 	$(BIN)/python -m bench.eval_extraction
+
+# Offline: sample feeds and pages on 127.0.0.1, a poll, a few articles, then Datasette.
+demo: $(STAMP)
+	$(BIN)/python -m ingester.demo
 
 # docs/schema.md is generated from the descriptions in ingester/schema.py.
 docs: $(STAMP)
