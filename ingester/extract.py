@@ -412,10 +412,27 @@ def _strip_furniture(tree: Any) -> Any:
     doomed = [e for e in _elements(body, ".//*") if e not in protected and _is_furniture(e)]
     doomed += _widgets(body, protected)
     doomed += _title_header(body, protected)
+    doomed += _link_blocks(body)
     for element in doomed:
         if element.getparent() is not None:
             _drop(element)
     return cleaned
+
+
+def _link_blocks(body: Any) -> list[Any]:
+    """Paragraphs, list items and headings that are nothing but a link: a teaser for another
+    page ("Read more: ...", a related headline, "Click here to get the app"), not text."""
+    found = []
+    for block in _elements(body, ".//p | .//h2 | .//h3 | .//h4 | .//h5 | .//h6"):
+        total = _text_length(block)
+        linked = sum(_text_length(a) for a in _elements(block, ".//a"))
+        if total and linked >= total and not _ADDRESS.match(element_text(block)):
+            found.append(block)
+    return found
+
+
+# A link that shows its address is a reference the article gives, not a teaser.
+_ADDRESS = re.compile(r"^(?:https?://|www\.|[\w.+-]+@[\w-]+\.)\S*$", re.IGNORECASE)
 
 
 def _widgets(body: Any, protected: set[Any]) -> list[Any]:
@@ -540,9 +557,11 @@ def _prefer_publisher_text(page: tuple[str, ...], published: tuple[str, ...]) ->
     if len(words(" ".join(page))) < _SHORT_PAGE:
         return published
     page_in_published, published_in_page = overlap(shingles(page), shingles(published))
-    if max(page_in_published, published_in_page) < _UNRELATED:
-        # The extractor found something other than the article the publisher describes:
-        # a shell page whose article is rendered by script, read as navigation.
+    if max(page_in_published, published_in_page) < _UNRELATED and len(
+        words(" ".join(published))
+    ) > len(words(" ".join(page))):
+        # The extractor found something other than the longer article the publisher
+        # describes: a shell page whose article is rendered by script, read as navigation.
         return published
     agree = min(page_in_published, published_in_page) >= _AGREEMENT
     return published if agree and len(published) > len(page) else page
