@@ -479,10 +479,22 @@ def _is_furniture(element: Any) -> bool:
     tag = element.tag
     if not isinstance(tag, str):
         return False
-    if tag in _STRUCTURAL_FURNITURE:
+    if tag in _STRUCTURAL_FURNITURE or _is_hidden(element):
         return True
     classes = _classes(element)
     return bool(classes) and bool(_FURNITURE.search(classes))
+
+
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+
+
+def _is_hidden(element: Any) -> bool:
+    """Markup the browser never shows the reader (the ``hidden`` attribute, an inline style
+    that hides it): not what the publisher shows, whatever its text."""
+    if element.get("hidden") is not None:
+        return True
+    style = element.get("style")
+    return bool(style) and bool(_HIDDEN_STYLE.search(style))
 
 
 def _keep_inline_parts(body: Any) -> None:

@@ -229,3 +229,14 @@ def test_author_box_parts_are_named_after_the_box() -> None:
     assert extracted.author == "Jonah Whitfield"
     assert extracted.author_role == "Staff engineer"
     assert extracted.author_bio is not None and extracted.author_bio.startswith("Jonah works")
+
+
+def test_hidden_markup_is_not_body() -> None:
+    hidden = (
+        '<div style="display: none"><p>A draft paragraph that the page never shows its readers, '
+        "kept in the markup by the publishing system.</p></div>"
+        "<p hidden>Another paragraph the reader never sees on the page, hidden by attribute.</p>"
+    )
+    markup = page(article(extra=hidden))
+
+    assert body_of(markup) == PARAGRAPHS
