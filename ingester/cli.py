@@ -34,27 +34,47 @@ from .types import FeedSpec, PollResult
 T = TypeVar("T")
 
 
+class Progress:
+    """A progress bar on a terminal; a plain line every 10% (or 100 items) otherwise."""
+
+    def __init__(self, label: str, total: int | None = None, quiet: bool = False) -> None:
+        self.label, self.total, self.quiet, self.done = label, total, quiet, 0
+        self.bar: Any = None
+        self.every = max(1, total // 10) if total else 100
+
+    def __enter__(self) -> Progress:
+        if not self.quiet and sys.stderr.isatty():
+            self.bar = click.progressbar(
+                length=self.total, label=self.label, file=sys.stderr
+            ).__enter__()
+        return self
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        if self.bar is not None:
+            self.bar.update(n)
+        elif not self.quiet and self.done % self.every == 0:
+            of = f"/{self.total}" if self.total else ""
+            click.echo(f"{self.label}: {self.done}{of}", err=True)
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+        elif not self.quiet and exc_type is None:  # a failure says so itself, in one line
+            click.echo(f"{self.label}: {self.done} done", err=True)
+
+
 @dataclass
 class App:
     config_path: Path
     db_path: Path
     quiet: bool = False
 
-    def progress(self, items: Iterable[T], label: str, every: int = 100) -> Iterator[T]:
-        """A progress bar on a terminal; a log line every ``every`` items otherwise."""
-        if self.quiet:
-            yield from items
-            return
-        if sys.stderr.isatty():
-            with click.progressbar(items, label=label, file=sys.stderr) as bar:
-                yield from bar
-            return
-        n = 0
-        for n, item in enumerate(items, start=1):
-            if n % every == 0:
-                click.echo(f"{label}: {n}", err=True)
-            yield item
-        click.echo(f"{label}: {n} done", err=True)
+    def progress(self, items: Iterable[T], label: str, total: int | None = None) -> Iterator[T]:
+        with Progress(label, total, quiet=self.quiet) as progress:
+            for item in items:
+                yield item
+                progress.advance()
 
     def config(self, required: bool = True) -> Config:
         if not required and not self.config_path.exists():
@@ -169,7 +189,10 @@ def poll(app: App, poll_all: bool, feeds: tuple[str, ...]) -> None:
             chosen = store.active_feeds(interval)
         else:
             chosen = store.due_feeds(now, interval)
-        return await pipeline.poll(chosen)
+        if not chosen:
+            return []
+        with Progress("poll", len(chosen), quiet=app.quiet) as progress:
+            return await pipeline.poll(chosen, on_result=lambda _: progress.advance())
 
     results = _pipeline_call(app, config, work)
     if not results:
@@ -370,7 +393,10 @@ def reextract(app: App, url: str | None, every: bool) -> None:
     config = app.config(required=False)
 
     async def work(pipeline: Pipeline, store: Store) -> list[ArticleOutcome]:
-        return [await pipeline.reextract(page) for page in store.pages_to_reextract(url)]
+        pages = store.pages_to_reextract(url)
+        return [
+            await pipeline.reextract(page) for page in app.progress(pages, "reextract", len(pages))
+        ]
 
     outcomes = _pipeline_call(app, config, work)
     for outcome in outcomes:

@@ -103,13 +103,23 @@ class Pipeline:
 
     # -- feeds ----------------------------------------------------------------------------
 
-    async def poll(self, feeds: Sequence[FeedForUpdate]) -> list[PollResult]:
-        """Poll each feed once, a bounded number at a time; one result per feed, in order."""
+    async def poll(
+        self,
+        feeds: Sequence[FeedForUpdate],
+        on_result: Callable[[PollResult], None] | None = None,
+    ) -> list[PollResult]:
+        """Poll each feed once, a bounded number at a time; one result per feed, in order.
+
+        ``on_result`` hears of each feed as it finishes (for progress).
+        """
         gate = asyncio.Semaphore(self.settings.concurrency)
 
         async def one(feed: FeedForUpdate) -> PollResult:
             async with gate:
-                return await self.poll_feed(feed)
+                result = await self.poll_feed(feed)
+            if on_result is not None:
+                on_result(result)
+            return result
 
         return list(await asyncio.gather(*(one(feed) for feed in feeds)))
 

@@ -105,3 +105,14 @@ def test_export_refuses_a_bad_date_and_an_unknown_feed(archived: Archive, tmp_pa
     assert bad_date.returncode == 2
     assert no_feed.returncode == 1
     assert len(no_feed.stderr.decode().strip().splitlines()) == 1
+
+
+def test_progress_is_plain_lines_off_a_terminal_and_quiet_silences_it(
+    archived: Archive, tmp_path: Path
+) -> None:
+    loud = archived.cli("export", str(tmp_path / "a"), "--all-versions")
+    quiet = archived.cli("--quiet", "export", str(tmp_path / "b"), "--all-versions")
+
+    assert loud.stderr.decode().splitlines() == ["export: 4 done"]
+    assert quiet.stderr == b""
+    assert exported(tmp_path / "a") == exported(tmp_path / "b")
