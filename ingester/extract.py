@@ -14,6 +14,7 @@ import copy
 import json
 import re
 from collections.abc import Iterator
+from itertools import pairwise
 from typing import Any
 from urllib.parse import urljoin
 
@@ -387,14 +388,50 @@ def _main_text_anchors(body: Any) -> list[Any]:
     A box around any of them is a wrapper of the article, whatever its class says."""
     anchors = [next(_elements(body, ".//h1"), None)]
     anchors.append(next(_elements(body, './/*[@itemprop="articleBody"]'), None))
+    anchors.append(_paragraph_parent(body))
+    return [a for a in anchors if a is not None]
+
+
+def _paragraph_parent(body: Any) -> Any:
     weight: dict[Any, int] = {}
     for paragraph in _elements(body, ".//p"):
         parent = paragraph.getparent()
         if parent is not None:
             weight[parent] = weight.get(parent, 0) + _text_length(paragraph)
-    if weight:
-        anchors.append(max(weight, key=weight.__getitem__))
-    return [a for a in anchors if a is not None]
+    return max(weight, key=weight.__getitem__) if weight else None
+
+
+def _join_split_body(body: Any) -> None:
+    """An article body cut into several containers of the same kind, with nothing but ad
+    slots and rails between them, is one body: the later parts are moved into the first,
+    so the extractor, which takes one container, sees all of it."""
+    anchor = _paragraph_parent(body)
+    if anchor is None or not anchor.get("class"):
+        return
+    parts = [
+        e
+        for e in _elements(body, f".//{anchor.tag}")
+        if e.get("class") == anchor.get("class") and e.find("p") is not None
+    ]
+    if len(parts) < 2 or any(a in parts for p in parts for a in p.iterancestors()):
+        return
+    if len({next(p.iterancestors("article"), None) for p in parts}) > 1:
+        return  # each in an <article> of its own: separate pieces, not one cut-up body
+    order = {element: i for i, element in enumerate(body.iter())}
+    inside = {d for p in parts for d in p.iter()}
+    for previous, part in pairwise(parts):
+        between = (
+            e
+            for e in _elements(body, _TEXT_BLOCKS)
+            if order[previous] < order[e] < order[part] and e not in inside
+        )
+        if any(_text_length(e) for e in between):
+            return  # headings or paragraphs between the parts: they are not one body
+    for part in parts[1:]:
+        parts[0].extend(list(part))
+
+
+_TEXT_BLOCKS = ".//p | .//h2 | .//h3 | .//h4 | .//h5 | .//h6 | .//li | .//blockquote"
 
 
 def _strip_furniture(tree: Any) -> Any:
@@ -404,6 +441,7 @@ def _strip_furniture(tree: Any) -> Any:
         return cleaned
     for element in list(_elements(body, ".//script | .//style | .//noscript | .//template")):
         _drop(element)
+    _join_split_body(body)
     protected: set[Any] = set()
     for anchor in _main_text_anchors(body):
         protected.add(anchor)

@@ -240,3 +240,29 @@ def test_hidden_markup_is_not_body() -> None:
     markup = page(article(extra=hidden))
 
     assert body_of(markup) == PARAGRAPHS
+
+
+def test_body_cut_into_containers_by_an_ad_slot_is_read_whole() -> None:
+    first = "".join(f"<p>{p}</p>" for p in PARAGRAPHS[:2])
+    second = "".join(f"<p>{p}</p>" for p in PARAGRAPHS[2:])
+    markup = page(
+        f"<article><h1>{TITLE}</h1>"
+        f'<div class="grid"><div class="article__body">{first}</div>'
+        '<div class="rail"><div class="ad__slot"></div></div></div>'
+        '<div class="ad ad--mid"><span class="ad-label">Advertisement</span></div>'
+        f'<div class="grid"><div class="article__body">{second}</div></div></article>'
+    )
+
+    assert body_of(markup) == PARAGRAPHS
+
+
+def test_containers_with_text_between_them_are_not_joined() -> None:
+    first = "".join(f"<p>{p}</p>" for p in PARAGRAPHS[:2])
+    second = "".join(f"<p>{p}</p>" for p in PARAGRAPHS[2:])
+    markup = page(
+        f"<article><h1>{TITLE}</h1>"
+        f'<div class="text">{first}</div><h2>What the fishermen say</h2>'
+        f'<div class="text">{second}</div></article>'
+    )
+
+    assert body_of(markup) == (*PARAGRAPHS[:2], "What the fishermen say", *PARAGRAPHS[2:])
