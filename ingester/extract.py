@@ -451,10 +451,25 @@ def _strip_furniture(tree: Any) -> Any:
     doomed += _widgets(body, protected)
     doomed += _title_header(body, protected)
     doomed += _link_blocks(body)
+    doomed += _hover_cards(body)
     for element in doomed:
         if element.getparent() is not None:
             _drop(element)
     return cleaned
+
+
+def _hover_cards(body: Any) -> list[Any]:
+    """Pop-up cards hidden inside a sentence (a person's name that shows their latest
+    stories on hover): an inline element within a paragraph made of nothing but three or
+    more links. The sentence reads on without them."""
+    cards = [
+        span
+        for span in _elements(body, ".//p//span[count(.//a) >= 3]")
+        if sum(_text_length(a) for a in _elements(span, ".//a")) >= _text_length(span)
+    ]
+    # The innermost such element is the card; the ones around it also hold the name.
+    inner = set(cards)
+    return [c for c in cards if not any(a in inner for a in c.iterdescendants())]
 
 
 def _link_blocks(body: Any) -> list[Any]:

@@ -266,3 +266,16 @@ def test_containers_with_text_between_them_are_not_joined() -> None:
     )
 
     assert body_of(markup) == (*PARAGRAPHS[:2], "What the fishermen say", *PARAGRAPHS[2:])
+
+
+def test_hover_card_inside_a_sentence_is_not_body() -> None:
+    card = (
+        '<span class="card"><a href="/people/omar">Ilhan Omar</a>'
+        '<a href="/a">Progressives oppose funding bill</a> <a href="/b">Omar asks court</a> '
+        '<a href="/people/omar">MORE</a></span>'
+    )
+    name = f'<span><a href="/people/omar">Ilhan Omar</a>{card}</span>'
+    sentence = f"<p>A man threatened Rep. {name} (D-Minn.) in May.</p>"
+    markup = page(article(extra=sentence))
+
+    assert body_of(markup)[-1] == "A man threatened Rep. Ilhan Omar (D-Minn.) in May."
