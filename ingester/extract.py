@@ -2,10 +2,10 @@
 
 Metadata comes from what publishers mark up for machines (JSON-LD, OpenGraph and article
 meta tags) and for readers (the lead figure, the author box, breadcrumbs), in the
-preference order of ARTICLE_LAYOUT.md. The body is trafilatura's main-text extraction,
-turned into one line per block. Page furniture (figures, related cards, share and
-newsletter boxes, the author box) is removed before the body is extracted, so that a
-rotating sidebar or card never changes the text.
+preference order of ARTICLE_LAYOUT.md. The body is trafilatura's main-text extraction of
+the page with its furniture taken out (furniture.py), one line per block (blocks.py); the
+publisher's JSON-LD ``articleBody`` stands in where the page shows no article, or where
+it says the same as the page with its paragraphs kept apart.
 """
 
 from __future__ import annotations
@@ -14,17 +14,16 @@ import copy
 import json
 import re
 from collections.abc import Iterator
-from itertools import pairwise
 from typing import Any
 from urllib.parse import urljoin
 
 import trafilatura
-from lxml import etree
 from trafilatura.utils import load_html
 
-from .blocks import clean, element_text, overlap, shingles, text_lines, words, xml_blocks
+from .blocks import clean, overlap, shingles, text_lines, words, xml_blocks
 from .blocks import fragment_lines as _fragment_lines
 from .errors import ExtractError
+from .furniture import classes, drop, elements, strip_furniture
 from .types import ExtractedPage
 
 EXTRACTOR = f"trafilatura {trafilatura.__version__}"
@@ -47,18 +46,6 @@ ARTICLE_TYPES = frozenset(
     }
 )
 
-# Class or id tokens of page furniture: boxes that sit inside or beside an article
-# but are not its text. Matched against whole hyphen/underscore-separated words.
-_FURNITURE_WORDS = (
-    "related|recommended|recirculation|more-stories|read-more|readmore|also-read|"
-    "newsletter|subscribe|subscription|signup|sign-up|paywall-offer|"
-    "share|sharing|social|share-buttons|"
-    "bookmark-card|kg-bookmark-card|embed-card|card-embed|teaser|promo|"
-    "advert|advertisement|ad-slot|ad-container|sponsored|"
-    "comments|comment-list|"
-    "author-card|author-box|author-bio|author-info|about-author|article-author|byline"
-)
-_FURNITURE = re.compile(rf"(?:^|[\s_-])(?:{_FURNITURE_WORDS})(?:$|[\s_-])", re.IGNORECASE)
 _AUTHOR_BOX = re.compile(
     r"(?:^|[\s_-])(?:author-card|author-box|author-bio|author-info|about-author|"
     r"article-author|author-profile|c-author|authorbox|author)(?:$|[\s_-])",
@@ -127,23 +114,13 @@ def _first(*values: str | None) -> str | None:
     return None
 
 
-def _classes(element: Any) -> str:
-    return f"{element.get('class') or ''} {element.get('id') or ''}".strip()
-
-
-def _elements(tree: Any, xpath: str) -> Iterator[Any]:
-    for element in tree.xpath(xpath):
-        if isinstance(element, etree._Element):
-            yield element
-
-
 # -- meta tags and JSON-LD ----------------------------------------------------------------
 
 
 def _meta_tags(tree: Any) -> dict[str, str]:
     """The first value of each ``<meta property|name>`` tag, keys lower-cased."""
     found: dict[str, str] = {}
-    for element in _elements(tree, "//meta[@content]"):
+    for element in elements(tree, "//meta[@content]"):
         key = (element.get("property") or element.get("name") or "").strip().lower()
         value = (element.get("content") or "").strip()
         if key and value and key not in found:
@@ -152,7 +129,7 @@ def _meta_tags(tree: Any) -> dict[str, str]:
 
 
 def _json_ld_objects(tree: Any) -> Iterator[dict[str, Any]]:
-    for script in _elements(tree, '//script[contains(@type, "ld+json")]'):
+    for script in elements(tree, '//script[contains(@type, "ld+json")]'):
         try:
             data = json.loads(script.text or "", strict=False)
         except ValueError:
@@ -224,19 +201,19 @@ def _ld_section(ld: dict[str, Any]) -> str | None:
 
 def _article_container(tree: Any) -> Any:
     for xpath in ("//article", "//main", '//*[@role="main"]', "//body"):
-        found = next(_elements(tree, xpath), None)
+        found = next(elements(tree, xpath), None)
         if found is not None:
             return found
     return tree
 
 
 def _h1(container: Any) -> str | None:
-    heading = next(_elements(container, ".//h1"), None)
+    heading = next(elements(container, ".//h1"), None)
     return _text(heading) or None
 
 
 def _canonical(tree: Any, meta: dict[str, str], url: str) -> str | None:
-    link = next(_elements(tree, '//link[@rel="canonical"][@href]'), None)
+    link = next(elements(tree, '//link[@rel="canonical"][@href]'), None)
     href = link.get("href") if link is not None else meta.get("og:url")
     return urljoin(url, href.strip()) if href and href.strip() else None
 
@@ -249,7 +226,7 @@ def _breadcrumb(tree: Any, title: str | None) -> str | None:
             names = [_crumb_name(i) for i in items if isinstance(i, dict)]
             return _last_crumb([n for n in names if n], title)
     trail = next(
-        _elements(
+        elements(
             tree,
             '//*[contains(translate(@aria-label, "BREADCRUMB", "breadcrumb"), "breadcrumb")'
             ' or contains(@class, "breadcrumb")]',
@@ -258,7 +235,7 @@ def _breadcrumb(tree: Any, title: str | None) -> str | None:
     )
     if trail is None:
         return None
-    names = [_text(a) for a in _elements(trail, ".//a | .//li[not(.//a)]")]
+    names = [_text(a) for a in elements(trail, ".//a | .//li[not(.//a)]")]
     return _last_crumb([n for n in names if n], title)
 
 
@@ -280,8 +257,8 @@ _IMAGES = ".//img | .//amp-img"
 
 
 def _lead_figure(container: Any) -> Any:
-    for figure in _elements(container, ".//figure"):
-        if next(_elements(figure, _IMAGES), None) is not None:
+    for figure in elements(container, ".//figure"):
+        if next(elements(figure, _IMAGES), None) is not None:
             return figure
     return None
 
@@ -291,19 +268,19 @@ def _image_fields(figure: Any, meta: dict[str, str]) -> tuple[str | None, str | 
         if meta.get("og:image"):
             return meta.get("og:image:alt"), None, True
         return None, None, False
-    image = next(_elements(figure, _IMAGES), None)
+    image = next(elements(figure, _IMAGES), None)
     alt = image.get("alt") if image is not None else None
-    caption_element = next(_elements(figure, ".//figcaption"), None)
+    caption_element = next(elements(figure, ".//figcaption"), None)
     credit_element = next(
-        (e for e in _elements(figure, ".//*[@class or @itemprop]") if _is_credit(e)), None
+        (e for e in elements(figure, ".//*[@class or @itemprop]") if _is_credit(e)), None
     )
     credit = _text(credit_element) if credit_element is not None else ""
     caption = ""
     if caption_element is not None:
         trimmed = copy.deepcopy(caption_element)
-        for element in list(_elements(trimmed, ".//*[@class or @itemprop]")):
+        for element in list(elements(trimmed, ".//*[@class or @itemprop]")):
             if _is_credit(element):
-                _drop(element)
+                drop(element)
         caption = _text(trimmed)
     if credit and credit not in caption:
         credit = credit.strip("()")
@@ -312,15 +289,15 @@ def _image_fields(figure: Any, meta: dict[str, str]) -> tuple[str | None, str | 
 
 
 def _is_credit(element: Any) -> bool:
-    return bool(_CREDIT.search(f"{_classes(element)} {element.get('itemprop') or ''}"))
+    return bool(_CREDIT.search(f"{classes(element)} {element.get('itemprop') or ''}"))
 
 
 def _author_box(tree: Any) -> Any:
     """The page's author box: an element named for the author that holds a name and more."""
-    for element in _elements(tree, "//body//*[@class or @id]"):
+    for element in elements(tree, "//body//*[@class or @id]"):
         if element.tag in {"a", "span", "img", "meta", "link", "time"}:
             continue
-        if _AUTHOR_BOX.search(_classes(element)) and len(_text(element)) > 40:
+        if _AUTHOR_BOX.search(classes(element)) and len(_text(element)) > 40:
             return element
     return None
 
@@ -329,9 +306,9 @@ def _part_classes(element: Any, box: Any) -> str:
     """An element's class and id words with the box's own name taken off their front, so
     that in a box called "author-bio" the part "author-bio__name" reads as "__name" (BEM
     and most component CSS name a box's parts after the box)."""
-    prefixes = sorted(_classes(box).split(), key=len, reverse=True)
+    prefixes = sorted(classes(box).split(), key=len, reverse=True)
     parts = []
-    for word in _classes(element).split():
+    for word in classes(element).split():
         prefix = next((p for p in prefixes if word.startswith(p) and len(word) > len(p)), "")
         parts.append(word[len(prefix) :])
     return " ".join(parts)
@@ -340,7 +317,7 @@ def _part_classes(element: Any, box: Any) -> str:
 def _box_part(box: Any, pattern: re.Pattern[str]) -> str | None:
     if box is None:
         return None
-    for element in _elements(box, ".//*[@class]"):
+    for element in elements(box, ".//*[@class]"):
         classes = _part_classes(element, box)
         if pattern.search(classes) and not _BIO.search(classes):
             text = _text(element)
@@ -352,224 +329,14 @@ def _box_part(box: Any, pattern: re.Pattern[str]) -> str | None:
 def _box_bio(box: Any) -> str | None:
     if box is None:
         return None
-    for element in _elements(box, ".//*[@class]"):
+    for element in elements(box, ".//*[@class]"):
         if _BIO.search(_part_classes(element, box)) and _text(element):
             return _text(element)
-    paragraphs = [_text(p) for p in _elements(box, ".//p")]
+    paragraphs = [_text(p) for p in elements(box, ".//p")]
     return max(paragraphs, key=len) if paragraphs and max(map(len, paragraphs)) > 40 else None
 
 
 # -- body ---------------------------------------------------------------------------------------
-
-
-def _drop(element: Any) -> None:
-    """Remove an element but keep its tail text in the document."""
-    parent = element.getparent()
-    if parent is None:
-        return
-    tail = element.tail
-    if tail:
-        previous = element.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + tail
-        else:
-            parent.text = (parent.text or "") + tail
-    parent.remove(element)
-
-
-def _text_length(element: Any) -> int:
-    """Characters of text, whitespace not counted (indentation is not text)."""
-    return len(_SPACE.sub("", "".join(element.itertext())))
-
-
-def _main_text_anchors(body: Any) -> list[Any]:
-    """Elements that are certainly the article: the first <h1>, the element marked as the
-    article body, and the parent holding the most paragraph text (readability's core idea).
-    A box around any of them is a wrapper of the article, whatever its class says."""
-    anchors = [next(_elements(body, ".//h1"), None)]
-    anchors.append(next(_elements(body, './/*[@itemprop="articleBody"]'), None))
-    anchors.append(_paragraph_parent(body))
-    return [a for a in anchors if a is not None]
-
-
-def _paragraph_parent(body: Any) -> Any:
-    weight: dict[Any, int] = {}
-    for paragraph in _elements(body, ".//p"):
-        parent = paragraph.getparent()
-        if parent is not None:
-            weight[parent] = weight.get(parent, 0) + _text_length(paragraph)
-    return max(weight, key=weight.__getitem__) if weight else None
-
-
-def _join_split_body(body: Any) -> None:
-    """An article body cut into several containers of the same kind, with nothing but ad
-    slots and rails between them, is one body: the later parts are moved into the first,
-    so the extractor, which takes one container, sees all of it."""
-    anchor = _paragraph_parent(body)
-    if anchor is None or not anchor.get("class"):
-        return
-    parts = [
-        e
-        for e in _elements(body, f".//{anchor.tag}")
-        if e.get("class") == anchor.get("class") and e.find("p") is not None
-    ]
-    if len(parts) < 2 or any(a in parts for p in parts for a in p.iterancestors()):
-        return
-    if len({next(p.iterancestors("article"), None) for p in parts}) > 1:
-        return  # each in an <article> of its own: separate pieces, not one cut-up body
-    order = {element: i for i, element in enumerate(body.iter())}
-    inside = {d for p in parts for d in p.iter()}
-    for previous, part in pairwise(parts):
-        between = (
-            e
-            for e in _elements(body, _TEXT_BLOCKS)
-            if order[previous] < order[e] < order[part] and e not in inside
-        )
-        if any(_text_length(e) for e in between):
-            return  # headings or paragraphs between the parts: they are not one body
-    for part in parts[1:]:
-        parts[0].extend(list(part))
-
-
-_TEXT_BLOCKS = ".//p | .//h2 | .//h3 | .//h4 | .//h5 | .//h6 | .//li | .//blockquote"
-
-
-def _strip_furniture(tree: Any) -> Any:
-    cleaned = copy.deepcopy(tree)
-    body = next(_elements(cleaned, "//body"), None)
-    if body is None:
-        return cleaned
-    for element in list(_elements(body, ".//script | .//style | .//noscript | .//template")):
-        _drop(element)
-    _join_split_body(body)
-    protected: set[Any] = set()
-    for anchor in _main_text_anchors(body):
-        protected.add(anchor)
-        protected.update(anchor.iterancestors())
-    _keep_inline_parts(body)
-    doomed = [e for e in _elements(body, ".//*") if e not in protected and _is_furniture(e)]
-    doomed += _widgets(body, protected)
-    doomed += _title_header(body, protected)
-    doomed += _link_blocks(body)
-    doomed += _hover_cards(body)
-    for element in doomed:
-        if element.getparent() is not None:
-            _drop(element)
-    return cleaned
-
-
-def _hover_cards(body: Any) -> list[Any]:
-    """Pop-up cards hidden inside a sentence (a person's name that shows their latest
-    stories on hover): an inline element within a paragraph made of nothing but three or
-    more links. The sentence reads on without them."""
-    cards = [
-        span
-        for span in _elements(body, ".//p//span[count(.//a) >= 3]")
-        if sum(_text_length(a) for a in _elements(span, ".//a")) >= _text_length(span)
-    ]
-    # The innermost such element is the card; the ones around it also hold the name.
-    inner = set(cards)
-    return [c for c in cards if not any(a in inner for a in c.iterdescendants())]
-
-
-def _link_blocks(body: Any) -> list[Any]:
-    """Paragraphs, list items and headings that are nothing but a link: a teaser for another
-    page ("Read more: ...", a related headline, "Click here to get the app"), not text."""
-    found = []
-    for block in _elements(body, ".//p | .//h2 | .//h3 | .//h4 | .//h5 | .//h6"):
-        total = _text_length(block)
-        linked = sum(_text_length(a) for a in _elements(block, ".//a"))
-        if total and linked >= total and not _ADDRESS.match(element_text(block)):
-            found.append(block)
-    return found
-
-
-# A link that shows its address is a reference the article gives, not a teaser.
-_ADDRESS = re.compile(r"^(?:https?://|www\.|[\w.+-]+@[\w-]+\.)\S*$", re.IGNORECASE)
-
-
-def _widgets(body: Any, protected: set[Any]) -> list[Any]:
-    """Boxes of buttons with a few words ("Was this helpful? Yes No", "Follow us"): the
-    largest box around each button whose text, the buttons' own aside, stays short."""
-    found = []
-    for button in _elements(body, ".//button"):
-        widest = None
-        for box in button.iterancestors():
-            if box in protected or box.tag == "body":
-                break
-            others = _text_length(box) - sum(_text_length(b) for b in _elements(box, ".//button"))
-            if others > _WIDGET_TEXT:
-                break
-            widest = box
-        if widest is not None:
-            found.append(widest)
-    return found
-
-
-_WIDGET_TEXT = 80
-
-
-def _title_header(body: Any, protected: set[Any]) -> list[Any]:
-    """The <header> around the headline holds the kicker, byline, dates and standfirst,
-    each of which has a field of its own or none; it is not body text."""
-    headline = next(_elements(body, ".//h1"), None)
-    if headline is None:
-        return []
-    header = next((a for a in headline.iterancestors() if a.tag == "header"), None)
-    if header is None or header.xpath("count(.//p)") > _HEADER_PARAGRAPHS:
-        return []
-    return [header]
-
-
-# A header with more paragraphs than a standfirst and a byline is a wrapper of the article.
-_HEADER_PARAGRAPHS = 3
-
-
-_STRUCTURAL_FURNITURE = frozenset({"figure", "aside", "nav", "footer", "form"})
-
-
-def _is_furniture(element: Any) -> bool:
-    tag = element.tag
-    if not isinstance(tag, str):
-        return False
-    if tag in _STRUCTURAL_FURNITURE or _is_hidden(element):
-        return True
-    classes = _classes(element)
-    return bool(classes) and bool(_FURNITURE.search(classes))
-
-
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
-
-
-def _is_hidden(element: Any) -> bool:
-    """Markup the browser never shows the reader (the ``hidden`` attribute, an inline style
-    that hides it): not what the publisher shows, whatever its text."""
-    if element.get("hidden") is not None:
-        return True
-    style = element.get("style")
-    return bool(style) and bool(_HIDDEN_STYLE.search(style))
-
-
-def _keep_inline_parts(body: Any) -> None:
-    """Undo markup that makes trafilatura drop article text it should keep: a <time> inside
-    a sentence or heading is part of it, and a quoted post embedded in the article (a
-    blockquote) is quoted text whatever its embed wrapper is called."""
-    for time in list(_elements(body, ".//time")):
-        parent = time.getparent()
-        if parent is not None and clean(_own_text(parent)):
-            time.drop_tag()
-    for quote in _elements(body, ".//blockquote[@class]"):
-        del quote.attrib["class"]
-        for ancestor in quote.iterancestors():
-            if len(clean(element_text(ancestor))) > len(clean(element_text(quote))) + 40:
-                break
-            ancestor.attrib.pop("class", None)
-            ancestor.attrib.pop("id", None)
-
-
-def _own_text(element: Any) -> str:
-    """The text directly in an element (its text and its children's tails)."""
-    return (element.text or "") + "".join(child.tail or "" for child in element)
 
 
 def _body(tree: Any, url: str, title: str | None, ld: dict[str, Any]) -> tuple[str, ...]:
@@ -594,7 +361,7 @@ _RELATIVE_TIME = re.compile(
 
 def _page_lines(tree: Any, url: str) -> list[str]:
     document = trafilatura.bare_extraction(
-        _strip_furniture(tree),
+        strip_furniture(tree),
         url=url,
         output_format="xml",
         include_comments=False,

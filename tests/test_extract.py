@@ -7,7 +7,8 @@ import json
 from lxml import etree, html
 
 from ingester.blocks import element_text, text_lines, xml_blocks
-from ingester.extract import _link_blocks, extract_page
+from ingester.extract import extract_page
+from ingester.furniture import _link_blocks
 
 URL = "https://news.example.com/2025/10/story"
 
