@@ -16,6 +16,13 @@ from types import TracebackType
 import httpx
 
 from .config import Settings
+from .decode import (
+    ACCEPT_ENCODING,
+    BodyTooLarge,
+    UndecodableBody,
+    content_encodings,
+    decode_body,
+)
 from .errors import FetchError
 from .politeness import HostGate, RobotsCache
 from .types import FetchResult
@@ -97,7 +104,7 @@ class Fetcher:
     ) -> FetchResult:
         """GET ``url``; a 200 or a 304 comes back as a result, anything else raises
         (unless ``any_status``)."""
-        headers = {"Accept": accept}
+        headers = {"Accept": accept, "Accept-Encoding": ACCEPT_ENCODING}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
@@ -136,21 +143,36 @@ class Fetcher:
             if status not in (200, 304) and not any_status:
                 retry_after = retry_after_seconds(response.headers.get("retry-after"))
                 raise FetchError(url, status_message(status), status, retry_after)
+            too_large = FetchError(url, f"fetch: body larger than {max_bytes} bytes", status)
+            # The body as sent, counted while streaming; decoded below within the cap, so a
+            # decompression bomb is cut off rather than inflated (see decode.py).
             chunks: list[bytes] = []
             size = 0
-            # Counted after decompression, while streaming: a bomb is refused once past the cap
-            # (though httpx inflates each network chunk whole before we see it).
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FetchError(url, f"fetch: body larger than {max_bytes} bytes", status)
-                chunks.append(chunk)
+            encodings = content_encodings(response.headers.get("content-encoding"))
+            if response.is_stream_consumed:
+                # Read already, and so decoded, before it reached us (mock transports do).
+                chunks, encodings = [response.content], []
+                size = len(response.content)
+            else:
+                async for chunk in response.aiter_raw():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise too_large
+                    chunks.append(chunk)
+            if size > max_bytes:
+                raise too_large
+            try:
+                content = decode_body(b"".join(chunks), encodings, max_bytes)
+            except BodyTooLarge:
+                raise too_large from None
+            except UndecodableBody as e:
+                raise FetchError(url, f"fetch: cannot decode the response: {e}", status) from None
             return FetchResult(
                 url=url,
                 final_url=str(response.url),
                 status=status,
                 headers={k.lower(): v for k, v in response.headers.items()},
-                content=b"".join(chunks),
+                content=content,
                 moved_to=_moved_to(response),
             )
 
