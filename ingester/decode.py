@@ -33,14 +33,34 @@ def content_encodings(header: str | None) -> list[str]:
     return [name for name in names if name and name != "identity"]
 
 
-def decode_body(raw: bytes, encodings: Sequence[str], cap: int) -> bytes:
-    """Undo ``encodings`` (last applied first); never produce more than ``cap`` bytes."""
+def decode_body(raw: bytes, encodings: Sequence[str], cap: int, partial: bool = False) -> bytes:
+    """Undo ``encodings`` (last applied first); never produce more than ``cap`` bytes.
+
+    With ``partial``, a body that is too large or cut short gives its first ``cap`` bytes
+    instead of an error (robots.txt is read up to a limit, RFC 9309 2.5).
+    """
     body = raw
     for name in reversed(encodings):
-        body = _decoders[name](body, cap) if name in _decoders else _unknown(name)
+        if name not in _decoders:
+            _unknown(name)
+        body = _prefix(body, name, cap) if partial else _decoders[name](body, cap)
         if len(body) > cap:
             raise BodyTooLarge
-    return body
+    return body[:cap]
+
+
+def _prefix(data: bytes, name: str, cap: int) -> bytes:
+    """As much of the decoded body as the bytes at hand give, at most ``cap``."""
+    try:
+        if name in ("br",):
+            return bytes(brotli.Decompressor().process(data, output_buffer_limit=cap))[:cap]
+        if name == "zstd":
+            reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data))
+            return bytes(reader.read(cap))
+        wbits = zlib.MAX_WBITS | (16 if "gzip" in name else 0)
+        return zlib.decompressobj(wbits).decompress(data, cap)
+    except (zlib.error, brotli.error, zstandard.ZstdError) as e:
+        raise UndecodableBody(str(e)) from None
 
 
 def _unknown(name: str) -> bytes:

@@ -82,14 +82,15 @@ class Fetcher:
         self, url: str, etag: str | None = None, last_modified: str | None = None
     ) -> FetchResult:
         """An article page; refused without a request when robots.txt disallows it."""
-        if self._settings.robots and not await self._robots.allowed(url, self._settings.user_agent):
+        agent = product_token(self._settings.user_agent)
+        if self._settings.robots and not await self._robots.allowed(url, agent):
             raise FetchError(url, "fetch: disallowed by robots.txt")
         return await self.get(
             url, PAGE_ACCEPT, self._settings.max_page_bytes, etag=etag, last_modified=last_modified
         )
 
     async def _get_robots(self, url: str) -> tuple[int, bytes]:
-        result = await self.get(url, "text/plain", ROBOTS_MAX_BYTES, any_status=True)
+        result = await self.get(url, "text/plain", ROBOTS_MAX_BYTES, any_status=True, truncate=True)
         return result.status, result.content
 
     async def get(
@@ -101,9 +102,11 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         any_status: bool = False,
+        truncate: bool = False,
     ) -> FetchResult:
         """GET ``url``; a 200 or a 304 comes back as a result, anything else raises
-        (unless ``any_status``)."""
+        (unless ``any_status``). A body over ``max_bytes`` is refused, or with
+        ``truncate`` cut to its first ``max_bytes``."""
         headers = {"Accept": accept, "Accept-Encoding": ACCEPT_ENCODING}
         if etag:
             headers["If-None-Match"] = etag
@@ -115,7 +118,7 @@ class Fetcher:
                 # httpx's timeouts are per phase; a server that drips bytes needs a bound
                 # on the whole request.
                 async with asyncio.timeout(self._settings.timeout):
-                    return await self._get(url, headers, max_bytes, any_status)
+                    return await self._get(url, headers, max_bytes, any_status, truncate)
         except TimeoutError:
             raise FetchError(url, f"fetch: timed out after {self._settings.timeout:g}s") from None
         except httpx.TimeoutException as e:
@@ -136,7 +139,12 @@ class Fetcher:
             raise FetchError(url, f"fetch: {detail}") from e
 
     async def _get(
-        self, url: str, headers: dict[str, str], max_bytes: int, any_status: bool
+        self,
+        url: str,
+        headers: dict[str, str],
+        max_bytes: int,
+        any_status: bool,
+        truncate: bool,
     ) -> FetchResult:
         async with self._client.stream("GET", url, headers=headers) as response:
             status = response.status_code
@@ -156,13 +164,15 @@ class Fetcher:
             else:
                 async for chunk in response.aiter_raw():
                     size += len(chunk)
-                    if size > max_bytes:
-                        raise too_large
                     chunks.append(chunk)
-            if size > max_bytes:
+                    if size > max_bytes:
+                        if not truncate:
+                            raise too_large
+                        break
+            if size > max_bytes and not truncate:
                 raise too_large
             try:
-                content = decode_body(b"".join(chunks), encodings, max_bytes)
+                content = decode_body(b"".join(chunks), encodings, max_bytes, partial=truncate)
             except BodyTooLarge:
                 raise too_large from None
             except UndecodableBody as e:
@@ -208,3 +218,10 @@ def _moved_to(response: httpx.Response) -> str | None:
             break
         moved = str(following.request.url)
     return moved
+
+
+def product_token(user_agent: str) -> str:
+    """``ingester/0.1 (+https://...)`` -> ``ingester``: what robots.txt groups are matched
+    against (RFC 9309 2.2.1), not every word of the header."""
+    words = user_agent.split()
+    return words[0].split("/", 1)[0] if words else user_agent

@@ -147,13 +147,15 @@ class Pipeline:
         if fetched.moved_to and fetched.moved_to != feed.url:
             log.info("feed moved feed=%s from=%s to=%s", feed.label, feed.url, fetched.moved_to)
         hint = cache_interval(fetched.headers, self.clock())
+        # Unparsed (304, same bytes), the feed's own ttl/sy hints still hold from last time.
+        kept = max(hint or 0, feed.server_interval or 0) or None
         if fetched.not_modified:
-            result = PollResult(feed.label, "not_modified", 304, server_interval=hint)
+            result = PollResult(feed.label, "not_modified", 304, server_interval=kept)
             return self._finish(feed, result, started, clock, **updates)
         digest = hashlib.sha256(fetched.content).hexdigest()
         if digest == feed.content_sha256:
             # The same bytes as last time: nothing to parse, nothing new.
-            result = PollResult(feed.label, "unchanged", fetched.status, server_interval=hint)
+            result = PollResult(feed.label, "unchanged", fetched.status, server_interval=kept)
             return self._finish(feed, result, started, clock, **updates)
         try:
             parsed = parse_feed(fetched.content, fetched.headers, fetched.final_url)

@@ -45,11 +45,13 @@ def next_poll_at(
         return None
     interval = poll_interval(feed, result.server_interval, settings)
     if result.status != "error":
-        return now + timedelta(seconds=_jittered(interval, settings.jitter, rng))
+        wait = _jittered(interval, settings.jitter, rng)
+        # The bounds hold after the jitter too.
+        wait = max(settings.min_interval, min(wait, settings.max_interval))
+        return now + timedelta(seconds=wait)
     failures = feed.consecutive_failures + 1
     cap = max(settings.max_backoff, interval)
-    wait = min(interval * 2 ** min(failures - 1, 30), cap)
-    wait = _jittered(wait, settings.jitter, rng)
+    wait = min(_jittered(interval * 2 ** min(failures - 1, 30), settings.jitter, rng), cap)
     if result.retry_after is not None:
         wait = max(wait, min(result.retry_after, cap))
     return now + timedelta(seconds=wait)

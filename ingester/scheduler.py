@@ -40,11 +40,16 @@ class Ticker:
         self.current = asyncio.current_task()
         settings = self.config.settings
         self.store.heartbeat(os.getpid(), self.started, self.pipeline.clock(), settings.tick)
-        due = self.store.due_feeds(self.pipeline.clock(), settings.default_interval)
-        if due:
-            await self.pipeline.poll(due)
-        # After the feeds, so re-checks of old articles never delay new ones.
-        await self.pipeline.recheck(settings.recheck_budget)
+        try:
+            due = self.store.due_feeds(self.pipeline.clock(), settings.default_interval)
+            if due:
+                await self.pipeline.poll(due)
+            # After the feeds, so re-checks of old articles never delay new ones.
+            await self.pipeline.recheck(settings.recheck_budget)
+        except asyncio.CancelledError:
+            # Only stop() cancels a tick, and it waits for this task: a deliberate stop is
+            # not a failed job, so it ends quietly instead of as APScheduler's error.
+            log.info("tick abandoned: stopping")
 
     def reload(self) -> None:
         """SIGHUP: read the config again; feeds added are polled, feeds removed are not.

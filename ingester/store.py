@@ -184,7 +184,7 @@ class Store:
     ) -> list[FeedForUpdate]:
         rows = self.db.execute(
             "SELECT id, COALESCE(poll_url, url), name, section, interval, etag, last_modified,"
-            f" consecutive_failures, content_sha256 FROM feeds {where}",
+            f" consecutive_failures, content_sha256, server_interval FROM feeds {where}",
             params,
         ).fetchall()
         return [
@@ -198,6 +198,7 @@ class Store:
                 last_modified=r[6],
                 consecutive_failures=r[7],
                 content_sha256=r[8],
+                server_interval=r[9],
             )
             for r in rows
         ]

@@ -36,6 +36,7 @@ class FeedForUpdate:
     last_modified: str | None
     consecutive_failures: int = 0
     content_sha256: str | None = None  # of the last body, to skip parsing the same again
+    server_interval: int | None = None  # what the server last asked for, seconds
 
     @property
     def label(self) -> str:

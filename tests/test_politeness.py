@@ -358,13 +358,6 @@ def test_robots_txt_is_asked_once_for_many_pages_of_a_host() -> None:
     assert allowed_page.call_count == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=FetchError,
-    reason="Fetcher passes the whole User-Agent header to protego, which matches a group "
-    "against any token in it: the 'github' in the default UA's contact URL selects a "
-    "robots.txt group meant for another crawler (RFC 9309 2.2.1 matches the product token)",
-)
 def test_a_group_for_a_word_in_our_contact_url_does_not_apply_to_us() -> None:
     router = respx.Router()
     text = b"User-agent: *\nDisallow:\n\nUser-agent: github\nDisallow: /\n"
@@ -377,13 +370,6 @@ def test_a_group_for_a_word_in_our_contact_url_does_not_apply_to_us() -> None:
     assert page.call_count == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=FetchError,
-    reason="a robots.txt over ROBOTS_MAX_BYTES is refused whole and treated as unreachable "
-    "(disallow all, asked again hourly); RFC 9309 2.5 asks crawlers to parse at least the "
-    "first 500 KiB, so the rules at its top should still apply",
-)
 def test_a_robots_txt_past_the_parsing_limit_is_read_up_to_it() -> None:
     router = respx.Router()
     padding = b"".join(b"# line %06d of a very long robots.txt\n" % i for i in range(20_000))

@@ -285,12 +285,6 @@ def test_a_hint_past_max_interval_is_cut_to_it(harness: Harness, server: LocalSe
 
 
 @pytest.mark.parametrize("validators", ["etag", "none"])
-@pytest.mark.xfail(
-    strict=True,
-    reason="RSS ttl / sy:updatePeriod are only read when the feed is parsed; a 304 or an "
-    "unchanged body skips parsing, so the next poll falls back to the configured interval "
-    "(feeds.server_interval is stored but FeedForUpdate never carries it back)",
-)
 def test_a_feeds_own_hint_still_holds_when_it_has_not_changed(
     harness: Harness, server: LocalServer, validators: str
 ) -> None:
@@ -931,12 +925,6 @@ def test_sigterm_during_a_slow_page_exits_promptly_with_the_feed_row_intact(
     assert when(row["next_poll_at"]) <= datetime.now(UTC)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Ticker.stop() cancels the tick in flight on purpose, but APScheduler logs the "
-    "CancelledError as 'ERROR Job \"Ticker.tick ...\" raised an exception' with a "
-    "traceback, so every stop during a poll looks like a crash in the logs",
-)
 def test_a_deliberate_stop_during_a_poll_logs_no_error(stopped_mid_poll: Stopped) -> None:
     assert stopped_mid_poll.code == 0
     assert " ERROR " not in stopped_mid_poll.log
