@@ -45,6 +45,10 @@ class Settings:
     host_concurrency: int = 2  # requests at once to one host, feeds and pages together
     host_gap: float = 1.0  # seconds between the starts of two requests to one host
     robots: bool = True  # honour robots.txt for article pages
+    # Article pages (and where they redirect) must be on public addresses, checked at
+    # connect time; feeds the user configured may be on the LAN or this machine.
+    private_pages: bool = False
+    private_feeds: bool = True
     # Re-checks of archived articles, to catch edits: (every, until) pairs counted from
     # when the article was first seen; after the last pair, never.
     recheck: tuple[tuple[int, int], ...] = (

@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             urls = build_site(site, base_url)
             (workdir / "feeds.toml").write_text(
-                "[settings]\nhost_gap = 0\n\n"
+                "[settings]\nhost_gap = 0\nprivate_pages = true  # the demo site is local\n\n"
                 f'[[feeds]]\nurl = "{base_url}/news.xml"\nname = "demo-news"\n\n'
                 f'[[feeds]]\nurl = "{base_url}/blog.xml"\nname = "demo-blog"\n',
                 encoding="utf-8",

@@ -24,6 +24,7 @@ from .decode import (
     decode_body,
 )
 from .errors import FetchError
+from .guard import guarded_transport
 from .politeness import HostGate, RobotsCache
 from .types import FetchResult
 
@@ -48,17 +49,25 @@ class Fetcher:
     """One shared httpx client; use as an async context manager."""
 
     def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None):
+        """``transport`` replaces the network (tests); otherwise feeds and pages get a
+        client each, the pages' guarded against private addresses (see guard.py)."""
         self._settings = settings
         self._gate = HostGate(settings.host_concurrency, settings.host_gap)
         self._robots = RobotsCache(self._get_robots)
-        self._client = httpx.AsyncClient(
-            transport=transport,
-            follow_redirects=True,
-            max_redirects=MAX_REDIRECTS,
-            timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
-            headers={"User-Agent": settings.user_agent},
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-        )
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+        def client(guarded: bool) -> httpx.AsyncClient:
+            return httpx.AsyncClient(
+                transport=transport or (guarded_transport(limits) if guarded else None),
+                follow_redirects=True,
+                max_redirects=MAX_REDIRECTS,
+                timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
+                headers={"User-Agent": settings.user_agent},
+                limits=limits,
+            )
+
+        self._feed_client = client(guarded=not settings.private_feeds)
+        self._page_client = client(guarded=not settings.private_pages)
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -69,7 +78,8 @@ class Fetcher:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._client.aclose()
+        await self._feed_client.aclose()
+        await self._page_client.aclose()
 
     async def get_feed(
         self, url: str, etag: str | None = None, last_modified: str | None = None
@@ -86,11 +96,18 @@ class Fetcher:
         if self._settings.robots and not await self._robots.allowed(url, agent):
             raise FetchError(url, "fetch: disallowed by robots.txt")
         return await self.get(
-            url, PAGE_ACCEPT, self._settings.max_page_bytes, etag=etag, last_modified=last_modified
+            url,
+            PAGE_ACCEPT,
+            self._settings.max_page_bytes,
+            etag=etag,
+            last_modified=last_modified,
+            page=True,
         )
 
     async def _get_robots(self, url: str) -> tuple[int, bytes]:
-        result = await self.get(url, "text/plain", ROBOTS_MAX_BYTES, any_status=True, truncate=True)
+        result = await self.get(
+            url, "text/plain", ROBOTS_MAX_BYTES, any_status=True, truncate=True, page=True
+        )
         return result.status, result.content
 
     async def get(
@@ -103,6 +120,7 @@ class Fetcher:
         last_modified: str | None = None,
         any_status: bool = False,
         truncate: bool = False,
+        page: bool = False,
     ) -> FetchResult:
         """GET ``url``; a 200 or a 304 comes back as a result, anything else raises
         (unless ``any_status``). A body over ``max_bytes`` is refused, or with
@@ -118,7 +136,8 @@ class Fetcher:
                 # httpx's timeouts are per phase; a server that drips bytes needs a bound
                 # on the whole request.
                 async with asyncio.timeout(self._settings.timeout):
-                    return await self._get(url, headers, max_bytes, any_status, truncate)
+                    client = self._page_client if page else self._feed_client
+                    return await self._get(client, url, headers, max_bytes, any_status, truncate)
         except TimeoutError:
             raise FetchError(url, f"fetch: timed out after {self._settings.timeout:g}s") from None
         except httpx.TimeoutException as e:
@@ -140,13 +159,14 @@ class Fetcher:
 
     async def _get(
         self,
+        client: httpx.AsyncClient,
         url: str,
         headers: dict[str, str],
         max_bytes: int,
         any_status: bool,
         truncate: bool,
     ) -> FetchResult:
-        async with self._client.stream("GET", url, headers=headers) as response:
+        async with client.stream("GET", url, headers=headers) as response:
             status = response.status_code
             if status not in (200, 304) and not any_status:
                 retry_after = retry_after_seconds(response.headers.get("retry-after"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -45,6 +46,16 @@ class Archive:
         return self.dir / "archive.db"
 
     def write_config(self, text: str) -> None:
+        """Write the config, letting article pages be fetched from the local test server
+        (the SSRF guard refuses private addresses for pages by default)."""
+        if "private_pages" not in text:
+            local = "private_pages = true\n"
+            table = re.compile(r"^\[settings\]\n", re.M)
+            text = (
+                table.sub(f"[settings]\n{local}", text, count=1)
+                if table.search(text)
+                else f"[settings]\n{local}\n{text}"
+            )
         self.config.write_text(text, encoding="utf-8")
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:

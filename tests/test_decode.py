@@ -90,7 +90,7 @@ def test_broken_bodies_are_undecodable(data: bytes, kind: str) -> None:
 
 
 def test_the_fetcher_refuses_a_bomb_from_a_real_server() -> None:
-    settings = Settings(max_page_bytes=CAP, robots=False, host_gap=0.0)
+    settings = Settings(max_page_bytes=CAP, robots=False, host_gap=0.0, private_pages=True)
 
     async def fetch(url: str) -> None:
         async with Fetcher(settings) as fetcher:

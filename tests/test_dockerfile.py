@@ -97,7 +97,8 @@ def test_the_dockerfile_installs_and_starts_the_daemon(tmp_path: Path) -> None:
         server.set_text("/feed.xml", feed, "application/rss+xml")
         # The image's config names real feeds; mount a local one over it, as users would.
         (app / "config" / "feeds.toml").write_text(
-            f'[settings]\ntick = "1s"\n\n[[feeds]]\nurl = "{server.url("/feed.xml")}"\n',
+            f'[settings]\ntick = "1s"\nprivate_pages = true\n\n'
+            f'[[feeds]]\nurl = "{server.url("/feed.xml")}"\n',
             encoding="utf-8",
         )
         unhealthy = subprocess.run(

@@ -205,7 +205,12 @@ def harness(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harne
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     settings = Settings(
-        host_gap=0.0, jitter=0.0, timeout=5.0, min_interval=60, default_interval=1800
+        host_gap=0.0,
+        jitter=0.0,
+        timeout=5.0,
+        min_interval=60,
+        default_interval=1800,
+        private_pages=True,  # the test site is on 127.0.0.1
     )
     # The same file the CLI fixture uses, so a test can look at it with `ingester status`.
     store = Store(archive.db)
