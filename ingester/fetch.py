@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from types import TracebackType
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -125,6 +126,10 @@ class Fetcher:
         """GET ``url``; a 200 or a 304 comes back as a result, anything else raises
         (unless ``any_status``). A body over ``max_bytes`` is refused, or with
         ``truncate`` cut to its first ``max_bytes``."""
+        scheme = urlsplit(url).scheme.lower()
+        if scheme not in ("http", "https"):
+            shown = f"{scheme}:" if scheme else "a URL without a scheme"
+            raise FetchError(url, f"fetch: only http and https URLs are fetched, not {shown}")
         headers = {"Accept": accept, "Accept-Encoding": ACCEPT_ENCODING}
         if etag:
             headers["If-None-Match"] = etag

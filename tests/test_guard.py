@@ -86,3 +86,12 @@ def test_a_name_is_checked_by_what_it_resolves_to(local: LocalServer) -> None:
     with pytest.raises(PrivateAddressError, match="localhost"):
         asyncio.run(connect())
     assert issubclass(PrivateAddressError, httpcore.ConnectError)
+
+
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "ftp://example.com/feed.xml", "javascript:alert(1)", "gopher://x"]
+)
+def test_other_schemes_are_refused_with_a_clear_error(url: str) -> None:
+    with pytest.raises(FetchError, match="only http and https URLs are fetched") as caught:
+        fetch(Settings(), "get_feed", url)
+    assert "\n" not in str(caught.value)
