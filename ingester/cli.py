@@ -81,6 +81,14 @@ class App:
             return Config(path=self.config_path, settings=Settings())
         return load_config(self.config_path)
 
+    def read(self, query: Callable[[Store], T]) -> T:
+        """Run ``query`` on the archive, which must exist, and close it."""
+        store = self.store(create=False)
+        try:
+            return query(store)
+        finally:
+            store.close()
+
     def store(self, create: bool = True) -> Store:
         """The archive; commands that only read it refuse to create an empty one."""
         if not create and not self.db_path.exists():
@@ -298,11 +306,7 @@ def show(app: App, url: str, number: int | None) -> None:
 
     URL may be any form the article was seen under: as linked, after redirects, canonical.
     """
-    store = app.store(create=False)
-    try:
-        text = store.version_text(url, number)
-    finally:
-        store.close()
+    text = app.read(lambda store: store.version_text(url, number))
     sys.stdout.buffer.write(text.encode("utf-8"))
     sys.stdout.flush()
 
@@ -313,11 +317,7 @@ def show(app: App, url: str, number: int | None) -> None:
 @click.pass_obj
 def history(app: App, url: str, as_json: bool) -> None:
     """List an article's versions: number, fetched at, hash, words, fields changed."""
-    store = app.store(create=False)
-    try:
-        versions = store.versions(url)
-    finally:
-        store.close()
+    versions = app.read(lambda store: store.versions(url))
     if as_json:
         click.echo(json.dumps(versions, indent=2, ensure_ascii=False))
         return
@@ -366,11 +366,7 @@ def search(app: App, query: str, limit: int, as_json: bool) -> None:
     QUERY uses SQLite FTS5 syntax: words, "a phrase", OR, NOT, prefix*. Text that is not
     valid syntax is searched for as plain words.
     """
-    store = app.store(create=False)
-    try:
-        hits = store.search(query, limit)
-    finally:
-        store.close()
+    hits = app.read(lambda store: store.search(query, limit))
     if as_json:
         click.echo(json.dumps(hits, indent=2, ensure_ascii=False))
         return
@@ -453,11 +449,7 @@ def export(
 @click.pass_obj
 def status(app: App, as_json: bool, check: bool) -> None:
     """The daemon's heartbeat and every feed's health."""
-    store = app.store(create=False)
-    try:
-        daemon, feeds = store.daemon(), store.feed_health()
-    finally:
-        store.close()
+    daemon, feeds = app.read(lambda store: (store.daemon(), store.feed_health()))
     heartbeat = _heartbeat(daemon, utcnow())
     if as_json:
         click.echo(json.dumps({"daemon": heartbeat, "feeds": feeds}, indent=2))

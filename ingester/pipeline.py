@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from urllib.parse import urlsplit
 
 from .compose import compose
@@ -221,9 +222,7 @@ class Pipeline:
 
         async def one(article: DueArticle) -> ArticleOutcome:
             async with gate:
-                return await self.archive_url(
-                    article.url, entry=article.entry, feed_section=article.feed_section
-                )
+                return await self.archive_url(article.url)
 
         outcomes = list(await asyncio.gather(*(one(article) for article in due)))
         log.info(
@@ -269,6 +268,7 @@ class Pipeline:
             # pointed here still fills what the page does not say, so the rendering
             # does not change for want of it.
             entry, feed_section = self.store.latest_entry(known.id)
+        record = partial(self._store, feed=feed, entry=entry, feed_section=feed_section)
         linked = ArticleUrls(linked=url)
         if fetched is None:
             try:
@@ -278,18 +278,9 @@ class Pipeline:
                     known.page_last_modified if known else None,
                 )
             except FetchError as e:
-                return self._store(
-                    linked,
-                    known,
-                    feed=feed,
-                    entry=entry,
-                    feed_section=feed_section,
-                    error=e.message,
-                )
+                return record(linked, known, error=e.message)
         if fetched.not_modified and known is not None:
-            return self._store(
-                linked, known, feed=feed, entry=entry, feed_section=feed_section, changed=False
-            )
+            return record(linked, known, changed=False)
         page = PageToStore(
             content=fetched.content,
             sha256=hashlib.sha256(fetched.content).hexdigest(),
@@ -298,36 +289,18 @@ class Pipeline:
         )
         urls = ArticleUrls(linked=url, final=fetched.final_url)
         if known is not None and known.page_sha256 == page.sha256:
-            return self._store(
-                urls, known, feed=feed, entry=entry, feed_section=feed_section, changed=False
-            )
+            return record(urls, known, changed=False)
         try:
             extracted = await self._extract(fetched)
         except ExtractError as e:
-            return self._store(
-                urls,
-                known,
-                feed=feed,
-                entry=entry,
-                feed_section=feed_section,
-                page=page,
-                error=e.message,
-            )
+            return record(urls, known, page=page, error=e.message)
         await self._reextract_if_outdated(known)
         known = self.store.find_article(url)
         if extracted.canonical_url and same_site(extracted.canonical_url, fetched.final_url):
             urls = ArticleUrls(
                 linked=url, final=fetched.final_url, canonical=extracted.canonical_url
             )
-        return self._store(
-            urls,
-            known,
-            feed=feed,
-            entry=entry,
-            feed_section=feed_section,
-            page=page,
-            extracted=extracted,
-        )
+        return record(urls, known, page=page, extracted=extracted)
 
     async def _extract(self, fetched: FetchResult) -> ExtractedPage:
         content_type = fetched.headers.get("content-type", "text/html").split(";")[0].strip()
@@ -428,10 +401,9 @@ class Pipeline:
         except ExtractError as e:
             return ArticleOutcome(url=stored.url, error=e.message)
         known = self.store.find_article(stored.url)
+        entry, section = self.store.latest_entry(stored.article_id)
         page = PageToStore(content, stored.page_sha256, None, None)
-        version = self._version(
-            known, stored.entry, stored.feed_section, extracted, page, kind="reextraction"
-        )
+        version = self._version(known, entry, section, extracted, page, kind="reextraction")
         if version is None:
             return ArticleOutcome(url=stored.url, error="extract: no text on the stored page")
         outcome = self.store.add_reextraction(stored.article_id, version, self.clock())

@@ -536,12 +536,7 @@ class Store:
         """Each article's last fetched page, with the feed entry that pointed at it."""
         where, params = ("WHERE a.id = ?", [self.article_id(url)]) if url else ("", [])
         rows = self.db.execute(
-            f"""SELECT a.id, a.url, a.page_sha256,
-                       (SELECT e.entry FROM feed_entries e WHERE e.article_id = a.id
-                        ORDER BY e.last_seen_at DESC LIMIT 1),
-                       (SELECT f.section FROM feed_entries e JOIN feeds f ON f.id = e.feed_id
-                        WHERE e.article_id = a.id ORDER BY e.last_seen_at DESC LIMIT 1)
-                FROM articles a {where} ORDER BY a.id""",
+            f"SELECT a.id, a.url, a.page_sha256 FROM articles a {where} ORDER BY a.id",
             params,
         ).fetchall()
         return [
@@ -549,8 +544,6 @@ class Store:
                 article_id=r[0],
                 url=r[1],
                 page_sha256=r[2],
-                entry=_entry_from_json(r[3]) if r[3] else None,
-                feed_section=r[4],
             )
             for r in rows
             if r[2] is not None
@@ -559,13 +552,8 @@ class Store:
     def articles_due(self, now: datetime, limit: int) -> list[DueArticle]:
         """Articles whose re-check is due, the longest-waiting first."""
         rows = self.db.execute(
-            """SELECT a.id, a.url, a.first_seen_at,
-                      (SELECT e.entry FROM feed_entries e WHERE e.article_id = a.id
-                       ORDER BY e.last_seen_at DESC LIMIT 1),
-                      (SELECT f.section FROM feed_entries e JOIN feeds f ON f.id = e.feed_id
-                       WHERE e.article_id = a.id ORDER BY e.last_seen_at DESC LIMIT 1)
-               FROM articles a WHERE a.next_check_at <= ?
-               ORDER BY a.next_check_at LIMIT ?""",
+            """SELECT a.id, a.url, a.first_seen_at FROM articles a
+               WHERE a.next_check_at <= ? ORDER BY a.next_check_at LIMIT ?""",
             [iso(now), limit],
         ).fetchall()
         return [
@@ -573,8 +561,6 @@ class Store:
                 article_id=r[0],
                 url=r[1],
                 first_seen_at=datetime.fromisoformat(r[2]),
-                entry=_entry_from_json(r[3]) if r[3] else None,
-                feed_section=r[4],
             )
             for r in rows
         ]
@@ -669,8 +655,6 @@ class DueArticle:
     article_id: int
     url: str
     first_seen_at: datetime
-    entry: ParsedEntry | None
-    feed_section: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -680,8 +664,6 @@ class StoredPage:
     article_id: int
     url: str
     page_sha256: str
-    entry: ParsedEntry | None
-    feed_section: str | None
 
 
 def _statements(script: str) -> Iterator[str]:
