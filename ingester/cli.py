@@ -466,12 +466,16 @@ def _heartbeat(daemon: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
     if daemon is None:
         return {"running": False, "healthy": False}
     age = (now - datetime.fromisoformat(daemon["heartbeat_at"])).total_seconds()
-    return {**daemon, "heartbeat_age": round(age), "healthy": age <= 3 * daemon["tick"] + 60}
+    running = daemon["stopped_at"] is None
+    healthy = running and age <= 3 * daemon["tick"] + 60
+    return {**daemon, "heartbeat_age": round(age), "running": running, "healthy": healthy}
 
 
 def _heartbeat_line(heartbeat: dict[str, Any]) -> str:
     if "pid" not in heartbeat:
         return "daemon: no heartbeat yet (never started on this archive)"
+    if not heartbeat["running"]:
+        return f"daemon: stopped at {heartbeat['stopped_at']} (pid {heartbeat['pid']})"
     state = "healthy" if heartbeat["healthy"] else "STALE"
     return (
         f"daemon: {state}, pid {heartbeat['pid']}, last tick {heartbeat['heartbeat_age']}s ago "

@@ -83,7 +83,7 @@ def _feeds_array(doc: tomlkit.TOMLDocument) -> AoT:
 
 def _save(path: Path, doc: tomlkit.TOMLDocument) -> Config:
     """Check the edited file loads as a config, then replace the old one atomically."""
-    text = tomlkit.dumps(doc)
+    text = tomlkit.dumps(doc).rstrip("\n") + "\n"  # removing the last table leaves a blank
     config = config_from_dict(_plain(tomlkit.parse(text)), path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

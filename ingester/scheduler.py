@@ -117,4 +117,5 @@ async def run_daemon(config: Config, store: Store, clock: Clock = utcnow) -> Non
             log.info("daemon stopping")
             scheduler.shutdown(wait=False)
             await ticker.stop()
+    store.daemon_stopped(os.getpid(), clock())
     log.info("daemon stopped")

@@ -164,7 +164,8 @@ CREATE TABLE daemon (
     pid INTEGER NOT NULL,
     started_at TEXT NOT NULL,
     heartbeat_at TEXT NOT NULL,
-    tick INTEGER NOT NULL
+    tick INTEGER NOT NULL,
+    stopped_at TEXT
 );
 """
 
@@ -308,6 +309,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "started_at": "When it started.",
             "heartbeat_at": "When it last ticked.",
             "tick": "Seconds between ticks: a heartbeat much older than this means trouble.",
+            "stopped_at": "When the daemon stopped cleanly; empty while it runs.",
         },
     ),
     "revisits": (

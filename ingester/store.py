@@ -626,12 +626,18 @@ class Store:
                    VALUES (1, ?, ?, ?, ?)
                    ON CONFLICT (id) DO UPDATE SET pid = excluded.pid,
                        started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at,
-                       tick = excluded.tick""",
+                       tick = excluded.tick, stopped_at = NULL""",
                 (pid, iso(started_at), iso(now), tick),
             )
 
+    def daemon_stopped(self, pid: int, now: datetime) -> None:
+        with self._write() as conn:
+            conn.execute("UPDATE daemon SET stopped_at = ? WHERE pid = ?", (iso(now), pid))
+
     def daemon(self) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT pid, started_at, heartbeat_at, tick FROM daemon"))
+        rows = list(
+            self.db.query("SELECT pid, started_at, heartbeat_at, tick, stopped_at FROM daemon")
+        )
         return rows[0] if rows else None
 
     def feed_health(self) -> list[dict[str, Any]]:

@@ -107,3 +107,7 @@ def test_the_daemon_polls_logs_and_stops_cleanly(
     with sqlite3.connect(daemon_archive.db) as conn:
         [(text,)] = conn.execute("SELECT text FROM versions").fetchall()
     assert text == PAGE.expected_layout()
+    # A daemon that stopped is not healthy, however fresh its last heartbeat.
+    status = daemon_archive.cli("status", "--check", check=False)
+    assert status.returncode == 1
+    assert "daemon: stopped at" in status.stderr.decode()
