@@ -58,6 +58,7 @@ class Settings:
         (86400, 30 * 86400),
     )
     recheck_budget: int = 50  # article re-checks per tick, after the feeds that are due
+    keep_polls: int = 500  # poll records kept per feed, newest first: the log stays bounded
 
 
 @dataclass(frozen=True, slots=True)

@@ -194,7 +194,9 @@ class Pipeline:
     ) -> PollResult:
         result = replace(result, duration_ms=int((time.monotonic() - clock) * 1000))
         due = next_poll_at(feed, result, self.clock(), self.settings, self.rng)
-        self.store.record_poll(feed, result, started, due, **feed_updates)
+        self.store.record_poll(
+            feed, result, started, due, keep_polls=self.settings.keep_polls, **feed_updates
+        )
         log.info(
             "poll feed=%s status=%s http=%s new_articles=%d new_versions=%d page_errors=%d "
             "duration_ms=%d next=%s%s",

@@ -215,6 +215,7 @@ class Store:
         title: str | None = None,
         moved_to: str | None = None,
         content_sha256: str | None = None,
+        keep_polls: int | None = None,
     ) -> None:
         """The poll's row, and the feed row updated: its health, validators and schedule.
 
@@ -269,6 +270,14 @@ class Store:
                     "id": feed.id,
                 },
             )
+            if keep_polls is not None:
+                # The poll log is bounded: a feed polled for years keeps its newest polls.
+                conn.execute(
+                    """DELETE FROM polls WHERE feed_id = ? AND id <= (
+                           SELECT id FROM polls WHERE feed_id = ?
+                           ORDER BY id DESC LIMIT 1 OFFSET ?)""",
+                    (feed.id, feed.id, keep_polls),
+                )
 
     # -- articles -------------------------------------------------------------------------
 

@@ -320,6 +320,23 @@ def test_record_poll_success_updates_the_feed_row(store: Store, db_path: Path) -
     assert (feed.etag, feed.last_modified) == ('"e1"', "Wed, 01 May 2024 08:00:00 GMT")
 
 
+def test_the_poll_log_keeps_only_the_newest_polls_of_each_feed(store: Store, db_path: Path) -> None:
+    store.sync_feeds([FeedSpec(FEED_A), FeedSpec(FEED_B)], T0)
+    for minute in range(10):
+        for url in (FEED_A, FEED_B):
+            started = T0 + timedelta(minutes=minute)
+            result = PollResult(url, "not_modified", http_status=304)
+            store.record_poll(the_feed(store, url), result, started, started, keep_polls=3)
+
+    kept = query(
+        db_path,
+        "SELECT f.url, p.started_at FROM polls p JOIN feeds f ON f.id = p.feed_id"
+        " ORDER BY f.url, p.started_at",
+    )
+    newest = [iso(T0 + timedelta(minutes=m)) for m in (7, 8, 9)]
+    assert kept == [(FEED_A, t) for t in newest] + [(FEED_B, t) for t in newest]
+
+
 def test_record_poll_counts_consecutive_failures_and_resets_on_success(
     store: Store, db_path: Path
 ) -> None:
