@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CONFIG ?= config/feeds.toml
 DB ?= archive.db
 
-.PHONY: run test lint format install lock clean docs demo eval
+.PHONY: run test lint format install lock clean docs demo eval feeds-eval
 
 install: $(STAMP)
 
@@ -34,6 +34,10 @@ test: lint
 
 eval: $(STAMP)
 	$(BIN)/python -m bench.eval_extraction
+
+# Charsets and feedparser's own test feeds through our fetch and parse path (bench/feed_corpora.py).
+feeds-eval: $(STAMP)
+	$(BIN)/python -m bench.feed_corpora
 
 # Offline: sample feeds and pages on 127.0.0.1, a poll, a few articles, then Datasette.
 demo: $(STAMP)

@@ -45,9 +45,10 @@ def feedparser_result(content: bytes, headers: Mapping[str, str], base_url: str)
     response_headers = {k.lower(): v for k, v in headers.items()}
     location = response_headers.get("content-location")
     response_headers["content-location"] = urljoin(base_url, location) if location else base_url
-    if _mislabelled_utf8(content, response_headers.get("content-type")):
+    charset = _charset_override(content, response_headers.get("content-type"))
+    if charset:
         media_type = (response_headers.get("content-type") or "").split(";", 1)[0].strip()
-        response_headers["content-type"] = f"{media_type or 'application/xml'}; charset=utf-8"
+        response_headers["content-type"] = f"{media_type or 'application/xml'}; charset={charset}"
     try:
         # The archive never displays feed HTML, so feedparser's sanitiser (two thirds of its
         # time) is skipped; the text is re-extracted from the markup anyway.
@@ -60,26 +61,54 @@ def feedparser_result(content: bytes, headers: Mapping[str, str], base_url: str)
 
 _XML_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.IGNORECASE)
-_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_BE, codecs.BOM_UTF16_LE)
+# What the first bytes say, BOMs before the bare patterns of "<" (XML 1.0, appendix F.1);
+# UTF-32 before UTF-16, whose little-endian BOM begins UTF-32's.
+_SNIFFED = (
+    (codecs.BOM_UTF32_BE, "utf-32be"),
+    (codecs.BOM_UTF32_LE, "utf-32le"),
+    (codecs.BOM_UTF16_BE, "utf-16be"),
+    (codecs.BOM_UTF16_LE, "utf-16le"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (b"\x00\x00\x00<", "utf-32be"),
+    (b"<\x00\x00\x00", "utf-32le"),
+    (b"\x00<", "utf-16be"),
+    (b"<\x00", "utf-16le"),
+)
+
+
+def _charset_override(content: bytes, content_type: str | None) -> str | None:
+    """The charset to tell feedparser instead of the one the labels give, if any.
+
+    A BOM (or the byte pattern of ``<`` in UTF-16/32) wins over a charset in the header,
+    as XML 1.0 appendix F and the WHATWG encoding sniffing rule have it: feedparser
+    believes the header first, so a UTF-16 feed served as ISO-8859-1 did not parse, and
+    a UTF-8 one with a BOM served as windows-1252 came out as mojibake.
+    """
+    sniffed = next((name for prefix, name in _SNIFFED if content.startswith(prefix)), None)
+    if sniffed:
+        return sniffed if content_type and _CHARSET.search(content_type) else None
+    return "utf-8" if _mislabelled_utf8(content, content_type) else None
 
 
 def _mislabelled_utf8(content: bytes, content_type: str | None) -> bool:
-    """UTF-8 bytes labelled with a legacy charset (in the header or the XML declaration,
-    or by its absence: feedparser then assumes ISO-8859-1).
+    """UTF-8 bytes labelled with a legacy charset: by the header, else by the XML
+    declaration (the order feedparser reads them in), else by nothing (feedparser then
+    assumes ISO-8859-1 or US-ASCII, by the media type).
 
-    feedparser believes the label and repairs only what re-encodes through Latin-1, so
-    ``€`` in a feed declared windows-1252 became ``â‚¬``. Text in a legacy charset that
-    contains non-ASCII bytes is practically never valid UTF-8, so valid UTF-8 wins over
-    the label, as in miniflux's ``encoding.CharsetReader``. A BOM already overrides both.
+    feedparser believes the label and repairs only what re-encodes through Latin-1, so a
+    euro sign in a feed declared windows-1252 came out as three characters (E2 82 AC read
+    as windows-1252). Text in a legacy charset that contains non-ASCII bytes is practically
+    never valid UTF-8, so valid UTF-8 wins over
+    the label, as in miniflux's ``encoding.CharsetReader``.
     """
-    if content.startswith(_BOMS) or b"\x00" in content[:4] or content.isascii():
+    if content.isascii():
         return False
-    labels = []
+    label = None
     if content_type and (charset := _CHARSET.search(content_type)):
-        labels.append(charset.group(1))
-    if declared := _XML_ENCODING.match(content):
-        labels.append(declared.group(1).decode("ascii"))
-    if any(_unicode_codec(label) for label in labels):
+        label = charset.group(1)
+    elif declared := _XML_ENCODING.match(content):
+        label = declared.group(1).decode("ascii")
+    if label and _unicode_codec(label):
         return False
     try:
         content.decode("utf-8")
