@@ -7,12 +7,15 @@ A poll returns a ``PollResult`` for each feed instead of raising through the bat
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import hashlib
 import logging
 import multiprocessing
 import os
 import random
 import signal
+import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -471,16 +474,34 @@ def _is_web_url(url: str) -> bool:
 
 
 def extraction_pool(workers: int | None = None) -> ProcessPoolExecutor:
-    """A process pool for extraction, forked from a server that has trafilatura imported."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["ingester.extract"])
+    """A process pool for extraction whose workers die with the process that made them.
+
+    Workers are spawned by this process directly (not through a forkserver, which would
+    outlive a SIGKILLed daemon together with its workers) and ask the kernel to kill them
+    when their parent dies.
+    """
     return ProcessPoolExecutor(
         max_workers=workers or os.cpu_count() or 1,
-        mp_context=context,
-        initializer=_ignore_sigint,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker_setup,
     )
 
 
-def _ignore_sigint() -> None:
+def _worker_setup() -> None:
     # Ctrl-C reaches the whole process group; the parent decides how to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    import ingester.extract  # noqa: F401  (trafilatura loads once per worker, up front)
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this process when its parent dies (prctl PR_SET_PDEATHSIG)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except OSError:
+        return
+    if os.getppid() == 1:  # the parent died before the request took effect
+        os._exit(1)

@@ -211,16 +211,7 @@ def test_sigkill_at_random_moments_loses_nothing(site: LocalServer, tmp_path: Pa
     )
 
 
-POOL_LEAK = (
-    "a SIGKILLed daemon leaves its extraction pool running forever: the forkserver, its "
-    "workers (ProcessPoolExecutor workers block on a call queue whose write end they hold "
-    "themselves, and hold the forkserver's alive pipe) and the resource tracker, all "
-    "reparented to init and holding the dead daemon's stderr open"
-)
-
-
 @pytest.mark.timeout(120)
-@pytest.mark.xfail(strict=True, reason=POOL_LEAK)
 def test_a_killed_daemon_leaves_no_extraction_workers(site: LocalServer, tmp_path: Path) -> None:
     crashed = Archive(tmp_path)
     crashed.write_config(config_for(site))

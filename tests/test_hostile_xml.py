@@ -51,13 +51,6 @@ EXPANDED = {
 }
 PASSWD_MARKERS = ("root:", "/bin/sh", "nologin")
 
-QUADRATIC_BUG = (
-    "feedparser keeps a literal <!ENTITY> (no '&' in it) as 'safe'; when expat stops the "
-    "quadratic blowup at its amplification limit, feedparser's loose parser re-parses the "
-    "document and expands &a; itself with no limit: 103 KB of input become a 200 MB title "
-    "and summary (510 MB peak, ~4.5 s); the bare file peaks at 310 MB before expat stops it"
-)
-
 pytestmark = pytest.mark.corpus
 
 
@@ -72,10 +65,7 @@ def _corpus_params() -> list[object]:
     params: list[object] = []
     for name in CORPUS_FILES:
         for wrap in ("raw", "rss", "atom"):
-            marks = []
-            if name == "quadratic.xml":
-                marks.append(pytest.mark.xfail(strict=True, reason=QUADRATIC_BUG))
-            params.append(pytest.param(name, wrap, id=f"{name}-{wrap}", marks=marks))
+            params.append(pytest.param(name, wrap, id=f"{name}-{wrap}"))
     return params
 
 
@@ -242,7 +232,6 @@ def test_poll_archives_bomb_and_xxe_feeds_without_expanding_or_reading(
 
 @pytest.mark.e2e
 @pytest.mark.timeout(120)
-@pytest.mark.xfail(strict=True, reason=QUADRATIC_BUG)
 def test_poll_of_a_quadratic_blowup_feed_stores_no_expansion(
     archive: Archive, server: LocalServer
 ) -> None:
