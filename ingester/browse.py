@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .schema import TABLES
+from .schema import SEARCH_SNIPPET, TABLES
 
 # Saved ("canned") queries, shown on the database page. Times are UTC ISO text, so text
 # order is time order.
@@ -50,8 +50,7 @@ order by f.consecutive_failures desc, f.active desc, f.name, f.url""",
         "title": "Search articles",
         "description": "Articles whose current title or body has every word of q "
         "(`ingester search` also takes FTS5 syntax: phrases, OR, NOT, prefix*).",
-        "sql": """select a.url, v.title, v.fetched_at,
-  replace(snippet(versions_fts, 1, '[', ']', ' … ', 12), char(10), ' ') as snippet
+        "sql": f"""select a.url, v.title, v.fetched_at, {SEARCH_SNIPPET} as snippet
 from versions_fts
   join versions v on v.id = versions_fts.rowid
   join articles a on a.current_version_id = v.id

@@ -27,6 +27,7 @@ from .export import FORMATS, JSONL_NAME, write_export
 from .feedlist import add_feeds
 from .fetch import Fetcher
 from .pipeline import ArticleOutcome, Pipeline, Preview, extraction_pool, utcnow
+from .policy import daemon_health
 from .scheduler import run_daemon
 from .store import Store, iso
 from .types import FeedSpec, PollResult
@@ -450,7 +451,7 @@ def export(
 def status(app: App, as_json: bool, check: bool) -> None:
     """The daemon's heartbeat and every feed's health."""
     daemon, feeds = app.read(lambda store: (store.daemon(), store.feed_health()))
-    heartbeat = _heartbeat(daemon, utcnow())
+    heartbeat = daemon_health(daemon, utcnow())
     if as_json:
         click.echo(json.dumps({"daemon": heartbeat, "feeds": feeds}, indent=2))
     else:
@@ -459,16 +460,6 @@ def status(app: App, as_json: bool, check: bool) -> None:
             click.echo(_feed_line(feed))
     if check and not heartbeat["healthy"]:
         raise click.ClickException(_heartbeat_line(heartbeat))
-
-
-def _heartbeat(daemon: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
-    """A heartbeat is fresh while it is younger than three ticks (and a minute's slack)."""
-    if daemon is None:
-        return {"running": False, "healthy": False}
-    age = (now - datetime.fromisoformat(daemon["heartbeat_at"])).total_seconds()
-    running = daemon["stopped_at"] is None
-    healthy = running and age <= 3 * daemon["tick"] + 60
-    return {**daemon, "heartbeat_age": round(age), "running": running, "healthy": healthy}
 
 
 def _heartbeat_line(heartbeat: dict[str, Any]) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +18,7 @@ from .config import load_config, parse_duration
 from .feedlist import add_feeds, remove_feed
 from .opml import parse_opml, render_opml
 from .pipeline import utcnow
+from .policy import daemon_health
 from .types import FeedSpec
 
 if TYPE_CHECKING:
@@ -36,15 +36,14 @@ def follow_config(app: App) -> None:
         daemon = store.daemon()
     finally:
         store.close()
-    if daemon is None:
+    if not daemon_health(daemon, utcnow())["healthy"]:
+        return  # not running: it reads the file when it starts
+    assert daemon is not None
+    try:
+        os.kill(daemon["pid"], signal.SIGHUP)
+    except (ProcessLookupError, PermissionError):
         return
-    age = (utcnow() - datetime.fromisoformat(daemon["heartbeat_at"])).total_seconds()
-    if age <= 3 * daemon["tick"] + 60:
-        try:
-            os.kill(daemon["pid"], signal.SIGHUP)
-        except (ProcessLookupError, PermissionError):
-            return
-        click.echo(f"told the daemon (pid {daemon['pid']}) to reload", err=True)
+    click.echo(f"told the daemon (pid {daemon['pid']}) to reload", err=True)
 
 
 @click.group()

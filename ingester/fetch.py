@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from types import TracebackType
 from urllib.parse import urlsplit
@@ -26,6 +25,7 @@ from .decode import (
 )
 from .errors import FetchError
 from .guard import guarded_transport
+from .policy import http_date
 from .politeness import HostGate, RobotsCache
 from .types import FetchResult
 
@@ -225,12 +225,9 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> int |
     value = value.strip()
     if value.isdigit():
         return int(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    when = http_date(value)
+    if when is None:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
     return max(0, int((when - (now or datetime.now(UTC))).total_seconds()))
 
 

@@ -299,8 +299,8 @@ class Pipeline:
             extracted = await self._extract(fetched)
         except ExtractError as e:
             return record(urls, known, page=page, error=e.message)
-        await self._reextract_if_outdated(known)
-        known = self.store.find_article(url)
+        if await self._reextract_if_outdated(known):
+            known = self.store.find_article(url)
         if extracted.canonical_url and same_site(extracted.canonical_url, fetched.final_url):
             urls = ArticleUrls(
                 linked=url, final=fetched.final_url, canonical=extracted.canonical_url
@@ -414,15 +414,18 @@ class Pipeline:
         outcome = self.store.add_reextraction(stored.article_id, version, self.clock())
         return ArticleOutcome(url=stored.url, new_version=outcome.new_version)
 
-    async def _reextract_if_outdated(self, known: ArticleForUpdate | None) -> None:
+    async def _reextract_if_outdated(self, known: ArticleForUpdate | None) -> bool:
         """Before a changed page is compared with the archive, re-read the previous page
-        with today's extractor, so an extractor upgrade is not mistaken for an edit."""
+        with today's extractor, so an extractor upgrade is not mistaken for an edit.
+        True when it ran, so the article's current version may have moved."""
         if known is None or known.page_sha256 is None:
-            return
+            return False
         if known.latest_extractor in (None, "feed", EXTRACTOR):
-            return
-        for stored in self.store.pages_to_reextract(known.url):
+            return False
+        stored_pages = self.store.pages_to_reextract(known.url)
+        for stored in stored_pages:
             await self.reextract(stored)
+        return bool(stored_pages)
 
     # -- one-off ------------------------------------------------------------------------------
 

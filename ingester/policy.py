@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 from .config import Settings
 from .types import FeedForUpdate, PollResult
@@ -89,15 +90,16 @@ def cache_interval(headers: Mapping[str, str], now: datetime) -> int | None:
         return None
     if match := _MAX_AGE.search(control):
         return int(match.group(1)) or None
-    expires = _http_date(headers.get("expires"))
+    expires = http_date(headers.get("expires"))
     if expires is None:
         return None  # absent, or "0" and other invalid dates, which mean already expired
     # Against the server's own Date when it sends one, so a skewed clock does not matter.
-    seconds = int((expires - (_http_date(headers.get("date")) or now)).total_seconds())
+    seconds = int((expires - (http_date(headers.get("date")) or now)).total_seconds())
     return seconds if seconds > 0 else None
 
 
-def _http_date(value: str | None) -> datetime | None:
+def http_date(value: str | None) -> datetime | None:
+    """An HTTP date (RFC 9110 5.6.7) as an aware datetime; None when absent or invalid."""
     if not value:
         return None
     try:
@@ -105,3 +107,14 @@ def _http_date(value: str | None) -> datetime | None:
     except (TypeError, ValueError):
         return None
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def daemon_health(daemon: Mapping[str, Any] | None, now: datetime) -> dict[str, Any]:
+    """The daemon's heartbeat row, judged: running (not stopped cleanly) and healthy
+    (running, with a heartbeat younger than three ticks and a minute's slack)."""
+    if daemon is None:
+        return {"running": False, "healthy": False}
+    age = (now - datetime.fromisoformat(daemon["heartbeat_at"])).total_seconds()
+    running = daemon["stopped_at"] is None
+    healthy = running and age <= 3 * daemon["tick"] + 60
+    return {**daemon, "heartbeat_age": round(age), "running": running, "healthy": healthy}

@@ -171,6 +171,9 @@ CREATE TABLE daemon (
 
 MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3)
 
+# A search hit's context: matched words in [brackets], on one line.
+SEARCH_SNIPPET = "replace(snippet(versions_fts, 1, '[', ']', ' … ', 12), char(10), ' ')"
+
 
 # What each table and column means, for Datasette users. A test checks that every column
 # of a fresh archive is described here.

@@ -21,7 +21,7 @@ from typing import Any
 import sqlite_utils
 
 from .errors import NotFound, StoreError
-from .schema import MIGRATIONS
+from .schema import MIGRATIONS, SEARCH_SNIPPET
 from .types import (
     Article,
     ArticleUrls,
@@ -518,9 +518,7 @@ class Store:
 
     def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
         """Articles whose current title or body match an FTS5 query, best first."""
-        sql = """SELECT a.url, v.title, v.number, v.fetched_at,
-                        replace(snippet(versions_fts, 1, '[', ']', ' … ', 12), char(10), ' ')
-                            AS snippet
+        sql = f"""SELECT a.url, v.title, v.number, v.fetched_at, {SEARCH_SNIPPET} AS snippet
                  FROM versions_fts JOIN versions v ON v.id = versions_fts.rowid
                  JOIN articles a ON a.current_version_id = v.id
                  WHERE versions_fts MATCH ? ORDER BY rank LIMIT ?"""
