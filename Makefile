@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CONFIG ?= config/feeds.toml
 DB ?= archive.db
 
-.PHONY: run test lint format install lock clean docs demo eval feeds-eval
+.PHONY: run test lint format install lock clean docs demo eval feeds-eval fuzz bench
 
 install: $(STAMP)
 
@@ -32,12 +32,22 @@ format: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
+# Fresh random fuzzing, ten times the examples of make test (tests/test_fuzz.py).
+fuzz: $(STAMP)
+	INGESTER_FUZZ=explore $(BIN)/pytest tests/test_fuzz.py
+
 eval: $(STAMP)
 	$(BIN)/python -m bench.eval_extraction
 
 # Charsets and feedparser's own test feeds through our fetch and parse path (bench/feed_corpora.py).
 feeds-eval: $(STAMP)
 	$(BIN)/python -m bench.feed_corpora
+
+# 10,000 feeds and their pages served by nginx on loopback, the real daemon against them,
+# each figure beside a ceiling and a naive baseline (bench/perf.py, docs/performance.md).
+bench: $(STAMP)
+	command -v nginx >/dev/null || (apt-get update -qq && apt-get install -y -qq nginx-light)
+	$(BIN)/python -m bench.perf
 
 # Offline: sample feeds and pages on 127.0.0.1, a poll, a few articles, then Datasette.
 demo: $(STAMP)

@@ -25,8 +25,8 @@ def clean(text: str | None) -> str:
 
 def element_text(element: Any) -> str:
     """All text of an element, tails of its children included, whitespace collapsed."""
-    if element is None:
-        return ""
+    if element is None or not isinstance(element.tag, str):
+        return ""  # comments and processing instructions carry no readable text
     return clean("".join(element.itertext()))
 
 

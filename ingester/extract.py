@@ -20,7 +20,7 @@ from urllib.parse import urljoin
 import trafilatura
 from trafilatura.utils import load_html
 
-from .blocks import clean, overlap, shingles, text_lines, words, xml_blocks
+from .blocks import clean, element_text, overlap, shingles, text_lines, words, xml_blocks
 from .blocks import fragment_lines as _fragment_lines
 from .errors import ExtractError
 from .furniture import classes, drop, elements, strip_furniture
@@ -99,12 +99,6 @@ def _extract(content: bytes | str, url: str) -> ExtractedPage:
 
 
 # -- small helpers ---------------------------------------------------------------------
-
-
-def _text(element: Any) -> str:
-    if element is None:
-        return ""
-    return _SPACE.sub(" ", "".join(element.itertext())).strip()
 
 
 def _first(*values: str | None) -> str | None:
@@ -209,7 +203,7 @@ def _article_container(tree: Any) -> Any:
 
 def _h1(container: Any) -> str | None:
     heading = next(elements(container, ".//h1"), None)
-    return _text(heading) or None
+    return element_text(heading) or None
 
 
 def _canonical(tree: Any, meta: dict[str, str], url: str) -> str | None:
@@ -235,7 +229,7 @@ def _breadcrumb(tree: Any, title: str | None) -> str | None:
     )
     if trail is None:
         return None
-    names = [_text(a) for a in elements(trail, ".//a | .//li[not(.//a)]")]
+    names = [element_text(a) for a in elements(trail, ".//a | .//li[not(.//a)]")]
     return _last_crumb([n for n in names if n], title)
 
 
@@ -274,14 +268,14 @@ def _image_fields(figure: Any, meta: dict[str, str]) -> tuple[str | None, str | 
     credit_element = next(
         (e for e in elements(figure, ".//*[@class or @itemprop]") if _is_credit(e)), None
     )
-    credit = _text(credit_element) if credit_element is not None else ""
+    credit = element_text(credit_element) if credit_element is not None else ""
     caption = ""
     if caption_element is not None:
         trimmed = copy.deepcopy(caption_element)
         for element in list(elements(trimmed, ".//*[@class or @itemprop]")):
             if _is_credit(element):
                 drop(element)
-        caption = _text(trimmed)
+        caption = element_text(trimmed)
     if credit and credit not in caption:
         credit = credit.strip("()")
         caption = f"{caption} ({credit})" if caption else f"({credit})"
@@ -297,7 +291,7 @@ def _author_box(tree: Any) -> Any:
     for element in elements(tree, "//body//*[@class or @id]"):
         if element.tag in {"a", "span", "img", "meta", "link", "time"}:
             continue
-        if _AUTHOR_BOX.search(classes(element)) and len(_text(element)) > 40:
+        if _AUTHOR_BOX.search(classes(element)) and len(element_text(element)) > 40:
             return element
     return None
 
@@ -320,7 +314,7 @@ def _box_part(box: Any, pattern: re.Pattern[str]) -> str | None:
     for element in elements(box, ".//*[@class]"):
         classes = _part_classes(element, box)
         if pattern.search(classes) and not _BIO.search(classes):
-            text = _text(element)
+            text = element_text(element)
             if text and len(text) < 120:
                 return text
     return None
@@ -330,9 +324,9 @@ def _box_bio(box: Any) -> str | None:
     if box is None:
         return None
     for element in elements(box, ".//*[@class]"):
-        if _BIO.search(_part_classes(element, box)) and _text(element):
-            return _text(element)
-    paragraphs = [_text(p) for p in elements(box, ".//p")]
+        if _BIO.search(_part_classes(element, box)) and element_text(element):
+            return element_text(element)
+    paragraphs = [element_text(p) for p in elements(box, ".//p")]
     return max(paragraphs, key=len) if paragraphs and max(map(len, paragraphs)) > 40 else None
 
 

@@ -7,12 +7,12 @@ The only module that talks to the network. Everything httpx raises is wrapped in
 from __future__ import annotations
 
 import asyncio
-import itertools
 from datetime import UTC, datetime
 from http import HTTPStatus
 from types import TracebackType
 from urllib.parse import urlsplit
 
+import aiohttp
 import httpx
 
 from .config import Settings
@@ -24,7 +24,7 @@ from .decode import (
     decode_body,
 )
 from .errors import FetchError
-from .guard import guarded_transport
+from .guard import PrivateAddressError, http_transport
 from .policy import http_date
 from .politeness import HostGate, RobotsCache
 from .types import FetchResult
@@ -47,28 +47,23 @@ def status_message(status: int) -> str:
 
 
 class Fetcher:
-    """One shared httpx client; use as an async context manager."""
+    """Feeds and pages over httpx's transport interface; use as an async context manager.
+
+    The transport is called directly rather than through ``httpx.AsyncClient``: the
+    client's per-request machinery (cookies, auth, hooks, redirects) costs more than the
+    request itself at thousands of feeds a second, and redirects are followed here, where
+    their permanent hops are needed anyway (``moved_to``).
+    """
 
     def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None):
         """``transport`` replaces the network (tests); otherwise feeds and pages get a
-        client each, the pages' guarded against private addresses (see guard.py)."""
+        transport each, the pages' guarded against private addresses (see guard.py)."""
         self._settings = settings
         self._gate = HostGate(settings.host_concurrency, settings.host_gap)
         self._robots = RobotsCache(self._get_robots)
-        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
-
-        def client(guarded: bool) -> httpx.AsyncClient:
-            return httpx.AsyncClient(
-                transport=transport or (guarded_transport(limits) if guarded else None),
-                follow_redirects=True,
-                max_redirects=MAX_REDIRECTS,
-                timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
-                headers={"User-Agent": settings.user_agent},
-                limits=limits,
-            )
-
-        self._feed_client = client(guarded=not settings.private_feeds)
-        self._page_client = client(guarded=not settings.private_pages)
+        self._timeout = httpx.Timeout(settings.timeout, connect=settings.connect_timeout)
+        self._feed_transport = transport or http_transport(guarded=not settings.private_feeds)
+        self._page_transport = transport or http_transport(guarded=not settings.private_pages)
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -79,8 +74,9 @@ class Fetcher:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._feed_client.aclose()
-        await self._page_client.aclose()
+        await self._feed_transport.aclose()
+        if self._page_transport is not self._feed_transport:
+            await self._page_transport.aclose()
 
     async def get_feed(
         self, url: str, etag: str | None = None, last_modified: str | None = None
@@ -130,7 +126,11 @@ class Fetcher:
         if scheme not in ("http", "https"):
             shown = f"{scheme}:" if scheme else "a URL without a scheme"
             raise FetchError(url, f"fetch: only http and https URLs are fetched, not {shown}")
-        headers = {"Accept": accept, "Accept-Encoding": ACCEPT_ENCODING}
+        headers = {
+            "Accept": accept,
+            "Accept-Encoding": ACCEPT_ENCODING,
+            "User-Agent": self._settings.user_agent,
+        }
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
@@ -141,81 +141,134 @@ class Fetcher:
                 # httpx's timeouts are per phase; a server that drips bytes needs a bound
                 # on the whole request.
                 async with asyncio.timeout(self._settings.timeout):
-                    client = self._page_client if page else self._feed_client
-                    return await self._get(client, url, headers, max_bytes, any_status, truncate)
+                    transport = self._page_transport if page else self._feed_transport
+                    return await self._get(transport, url, headers, max_bytes, any_status, truncate)
         except TimeoutError:
             raise FetchError(url, f"fetch: timed out after {self._settings.timeout:g}s") from None
-        except httpx.TimeoutException as e:
-            raise FetchError(url, f"fetch: timed out ({type(e).__name__})") from e
-        except httpx.TooManyRedirects as e:
-            raise FetchError(url, f"fetch: more than {MAX_REDIRECTS} redirects") from e
-        except httpx.InvalidURL as e:
-            raise FetchError(url, f"fetch: invalid URL: {e}") from e
-        except httpx.UnsupportedProtocol as e:
-            raise FetchError(url, f"fetch: unsupported URL scheme: {e}") from e
-        except httpx.DecodingError as e:
-            raise FetchError(url, f"fetch: cannot decode the response: {e}") from e
-        except httpx.ConnectError as e:
-            host = httpx.URL(url).host
-            raise FetchError(url, f"fetch: cannot connect to {host}: {_reason(e)}") from e
-        except httpx.HTTPError as e:
-            detail = str(e) or type(e).__name__
-            raise FetchError(url, f"fetch: {detail}") from e
+        except (httpx.HTTPError, aiohttp.ClientError) as e:
+            raise FetchError(url, _describe(url, e)) from e
 
     async def _get(
         self,
-        client: httpx.AsyncClient,
+        transport: httpx.AsyncBaseTransport,
         url: str,
         headers: dict[str, str],
         max_bytes: int,
         any_status: bool,
         truncate: bool,
     ) -> FetchResult:
-        async with client.stream("GET", url, headers=headers) as response:
-            status = response.status_code
-            if status not in (200, 304) and not any_status:
-                retry_after = retry_after_seconds(response.headers.get("retry-after"))
-                raise FetchError(url, status_message(status), status, retry_after)
-            too_large = FetchError(url, f"fetch: body larger than {max_bytes} bytes", status)
-            # The body as sent, counted while streaming; decoded below within the cap, so a
-            # decompression bomb is cut off rather than inflated (see decode.py).
-            chunks: list[bytes] = []
-            size = 0
-            encodings = content_encodings(response.headers.get("content-encoding"))
-            if response.is_stream_consumed:
-                # Read already, and so decoded, before it reached us (mock transports do).
-                chunks, encodings = [response.content], []
-                size = len(response.content)
-            else:
-                async for chunk in response.aiter_raw():
-                    size += len(chunk)
-                    chunks.append(chunk)
-                    if size > max_bytes:
-                        if not truncate:
-                            raise too_large
-                        break
-            if size > max_bytes and not truncate:
-                raise too_large
-            try:
-                content = decode_body(b"".join(chunks), encodings, max_bytes, partial=truncate)
-            except BodyTooLarge:
-                raise too_large from None
-            except UndecodableBody as e:
-                raise FetchError(url, f"fetch: cannot decode the response: {e}", status) from None
-            return FetchResult(
-                url=url,
-                final_url=str(response.url),
-                status=status,
-                headers={k.lower(): v for k, v in response.headers.items()},
-                content=content,
-                moved_to=_moved_to(response),
-            )
+        response, hops = await self._follow(transport, url, headers)
+        try:
+            return await self._read(response, hops, url, max_bytes, any_status, truncate)
+        finally:
+            await response.aclose()
+
+    async def _follow(
+        self, transport: httpx.AsyncBaseTransport, url: str, headers: dict[str, str]
+    ) -> tuple[httpx.Response, list[tuple[int, str]]]:
+        """The response at the end of the redirects, and the hops taken: (status, to)."""
+        hops: list[tuple[int, str]] = []
+        target = httpx.URL(url)
+        while True:
+            request = httpx.Request("GET", target, headers=headers)
+            request.extensions["timeout"] = self._timeout.as_dict()
+            response = await transport.handle_async_request(request)
+            response.request = request
+            location = response.headers.get("location")
+            if not (response.is_redirect and location):
+                return response, hops
+            await response.aclose()
+            if len(hops) == MAX_REDIRECTS:
+                raise FetchError(url, f"fetch: more than {MAX_REDIRECTS} redirects")
+            target = target.join(location)
+            if target.scheme not in ("http", "https"):
+                raise FetchError(url, f"fetch: redirected to a {target.scheme}: URL")
+            hops.append((response.status_code, str(target)))
+
+    async def _read(
+        self,
+        response: httpx.Response,
+        hops: list[tuple[int, str]],
+        url: str,
+        max_bytes: int,
+        any_status: bool,
+        truncate: bool,
+    ) -> FetchResult:
+        status = response.status_code
+        if status not in (200, 304) and not any_status:
+            retry_after = retry_after_seconds(response.headers.get("retry-after"))
+            raise FetchError(url, status_message(status), status, retry_after)
+        too_large = FetchError(url, f"fetch: body larger than {max_bytes} bytes", status)
+        # The body as sent, counted while streaming; decoded below within the cap, so a
+        # decompression bomb is cut off rather than inflated (see decode.py).
+        chunks: list[bytes] = []
+        size = 0
+        encodings = content_encodings(response.headers.get("content-encoding"))
+        if response.is_stream_consumed:
+            # Read already, and so decoded, before it reached us (mock transports do).
+            chunks, encodings = [response.content], []
+            size = len(response.content)
+        else:
+            async for chunk in response.aiter_raw():
+                size += len(chunk)
+                chunks.append(chunk)
+                if size > max_bytes:
+                    if not truncate:
+                        raise too_large
+                    break
+        if size > max_bytes and not truncate:
+            raise too_large
+        try:
+            content = decode_body(b"".join(chunks), encodings, max_bytes, partial=truncate)
+        except BodyTooLarge:
+            raise too_large from None
+        except UndecodableBody as e:
+            raise FetchError(url, f"fetch: cannot decode the response: {e}", status) from None
+        return FetchResult(
+            url=url,
+            final_url=hops[-1][1] if hops else url,
+            status=status,
+            headers={k.lower(): v for k, v in response.headers.items()},
+            content=content,
+            moved_to=_moved_to(hops),
+        )
 
 
-def _reason(error: Exception) -> str:
-    """``[Errno -2] Name or service not known`` -> ``name or service not known``."""
-    text = str(error) or type(error).__name__
-    return text.split("] ", 1)[-1] if text.startswith("[Errno") else text
+def _describe(url: str, error: Exception) -> str:
+    """One line for a failed request, from the deepest cause that says what happened
+    (httpx-aiohttp maps every connection error to ``ConnectTimeout``, so the httpx type
+    alone does not tell)."""
+    chain = [error]
+    while isinstance(chain[-1].__cause__, Exception):
+        chain.append(chain[-1].__cause__)
+    root = next((c for c in chain if isinstance(c, aiohttp.ClientError | OSError)), error)
+    if isinstance(root, aiohttp.ClientConnectorError | httpx.ConnectError | PrivateAddressError):
+        return f"fetch: cannot connect to {httpx.URL(url).host}: {_reason(root)}"
+    if isinstance(root, TimeoutError | httpx.TimeoutException):
+        return f"fetch: timed out ({type(root).__name__})"
+    if isinstance(root, aiohttp.ServerDisconnectedError):
+        return "fetch: the server closed the connection"
+    if isinstance(root, httpx.InvalidURL | aiohttp.InvalidURL):
+        return f"fetch: invalid URL: {_reason(root)}"
+    if isinstance(root, httpx.UnsupportedProtocol):
+        return f"fetch: unsupported URL scheme: {_reason(root)}"
+    if isinstance(root, httpx.DecodingError):
+        return f"fetch: cannot decode the response: {_reason(root)}"
+    return f"fetch: {_reason(root)}"
+
+
+def _reason(error: BaseException) -> str:
+    """An error's own words on one line: for aiohttp's ``Cannot connect to host h:80
+    ssl:default [...]``, the OSError inside; ``[Errno 111] Connection refused`` ->
+    ``Connection refused``."""
+    if isinstance(error, aiohttp.ClientConnectorError):
+        error = error.os_error
+    if isinstance(error, OSError) and error.strerror:
+        text = error.strerror
+    else:
+        text = str(error) or type(error).__name__
+    text = text.split("] ", 1)[-1] if text.startswith("[Errno") else text
+    return " ".join(text.split())
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> int | None:
@@ -231,14 +284,13 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> int |
     return max(0, int((when - (now or datetime.now(UTC))).total_seconds()))
 
 
-def _moved_to(response: httpx.Response) -> str | None:
+def _moved_to(hops: list[tuple[int, str]]) -> str | None:
     """The URL that a leading chain of permanent redirects (301, 308) points at."""
     moved = None
-    hops = [*response.history, response]
-    for hop, following in itertools.pairwise(hops):
-        if hop.status_code not in (301, 308):
+    for status, to in hops:
+        if status not in (301, 308):
             break
-        moved = str(following.request.url)
+        moved = to
     return moved
 
 

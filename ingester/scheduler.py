@@ -12,6 +12,9 @@ import asyncio
 import logging
 import os
 import signal
+import time
+from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -22,8 +25,27 @@ from .errors import ConfigError
 from .fetch import Fetcher
 from .pipeline import Clock, Pipeline, extraction_pool, utcnow
 from .store import Store
+from .types import PollResult
 
 log = logging.getLogger("ingester")
+
+
+def log_tick(results: Sequence[PollResult], seconds: float) -> None:
+    """One line per tick that polled: how many feeds, how long, what came of them."""
+    statuses = Counter(r.status for r in results)
+    log.info(
+        "tick feeds=%d duration_ms=%d ok=%d not_modified=%d unchanged=%d error=%d gone=%d "
+        "new_articles=%d new_versions=%d",
+        len(results),
+        int(seconds * 1000),
+        statuses["ok"],
+        statuses["not_modified"],
+        statuses["unchanged"],
+        statuses["error"],
+        statuses["gone"],
+        sum(r.new_articles for r in results),
+        sum(r.new_versions for r in results),
+    )
 
 
 class Ticker:
@@ -43,7 +65,9 @@ class Ticker:
         try:
             due = self.store.due_feeds(self.pipeline.clock(), settings.default_interval)
             if due:
-                await self.pipeline.poll(due)
+                started = time.monotonic()
+                results = await self.pipeline.poll(due)
+                log_tick(results, time.monotonic() - started)
             # After the feeds, so re-checks of old articles never delay new ones.
             await self.pipeline.recheck(settings.recheck_budget)
         except asyncio.CancelledError:

@@ -6,7 +6,7 @@ import json
 
 from lxml import etree, html
 
-from ingester.blocks import element_text, text_lines, xml_blocks
+from ingester.blocks import element_text, fragment_lines, text_lines, xml_blocks
 from ingester.extract import extract_page
 from ingester.furniture import _link_blocks
 
@@ -280,3 +280,9 @@ def test_hover_card_inside_a_sentence_is_not_body() -> None:
     markup = page(article(extra=sentence))
 
     assert body_of(markup)[-1] == "A man threatened Rep. Ilhan Omar (D-Minn.) in May."
+
+
+def test_comments_in_a_feed_fragment_are_not_text() -> None:
+    # Found by fuzzing: a comment beside loose text made element_text raise.
+    assert fragment_lines("Boats <!-- ad slot --> and more<?pi x?>") == ("Boats and more",)
+    assert element_text(html.fromstring("<p>a<!-- c -->b</p>")) == "ab"

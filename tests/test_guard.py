@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-import httpcore
 import pytest
 from httpserver import LocalServer, Route
 
 from ingester.config import Settings
 from ingester.errors import FetchError
 from ingester.fetch import Fetcher
-from ingester.guard import GuardedBackend, PrivateAddressError, is_public
+from ingester.guard import GuardedResolver, PrivateAddressError, is_public
 
 
 @pytest.mark.parametrize(
@@ -80,12 +79,20 @@ def test_private_pages_can_be_allowed(local: LocalServer) -> None:
 def test_a_name_is_checked_by_what_it_resolves_to(local: LocalServer) -> None:
     port = int(local.base_url.rsplit(":", 1)[1])
 
-    async def connect() -> None:
-        await GuardedBackend().connect_tcp("localhost", port)
+    async def resolve() -> None:
+        await GuardedResolver().resolve("localhost", port)
 
     with pytest.raises(PrivateAddressError, match="localhost"):
-        asyncio.run(connect())
-    assert issubclass(PrivateAddressError, httpcore.ConnectError)
+        asyncio.run(resolve())
+
+
+def test_a_page_under_a_name_for_a_private_address_is_refused(local: LocalServer) -> None:
+    url = local.url("/page").replace("127.0.0.1", "localhost")
+    settings = Settings(robots=False, host_gap=0.0)
+    with pytest.raises(FetchError, match="localhost is a private or local address") as caught:
+        fetch(settings, "get_page", url)
+    assert "\n" not in str(caught.value)
+    assert local.hits("/page") == 0
 
 
 @pytest.mark.parametrize(
