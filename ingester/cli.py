@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from .feedlist import add_feeds
 from .fetch import Fetcher
 from .pipeline import ArticleOutcome, Pipeline, Preview, extraction_pool, utcnow
 from .policy import daemon_health
+from .pollers import Pollers
 from .scheduler import run_daemon
 from .store import Store, iso
 from .types import FeedSpec, PollResult
@@ -188,22 +190,31 @@ def poll(app: App, poll_all: bool, feeds: tuple[str, ...]) -> None:
     """
     config = app.config()
 
-    async def work(pipeline: Pipeline, store: Store) -> list[PollResult]:
-        now = utcnow()
-        store.sync_feeds(config.feeds, now)
-        interval = config.settings.default_interval
-        if feeds:
-            chosen = store.feeds_named(feeds, interval)
-        elif poll_all:
-            chosen = store.active_feeds(interval)
-        else:
-            chosen = store.due_feeds(now, interval)
-        if not chosen:
-            return []
-        with Progress("poll", len(chosen), quiet=app.quiet) as progress:
-            return await pipeline.poll(chosen, on_result=lambda _: progress.advance())
+    async def work() -> list[PollResult]:
+        store = app.store()
+        try:
+            now = utcnow()
+            store.sync_feeds(config.feeds, now)
+            interval = config.settings.default_interval
+            if feeds:
+                chosen = store.feeds_named(feeds, interval)
+            elif poll_all:
+                chosen = store.active_feeds(interval)
+            else:
+                chosen = store.due_feeds(now, interval)
+            if not chosen:
+                return []
+            # The daemon's way: the feeds shared out among poller processes by host.
+            workers = min(len(chosen), config.settings.workers or os.cpu_count() or 1)
+            with (
+                Pollers(config.settings, app.db_path, workers) as pollers,
+                Progress("poll", len(chosen), quiet=app.quiet) as progress,
+            ):
+                return await pollers.poll(chosen, on_result=lambda _, __: progress.advance())
+        finally:
+            store.close()
 
-    results = _pipeline_call(app, config, work)
+    results = asyncio.run(work())
     if not results:
         click.echo("no feeds due (use --all to poll every feed)")
     for result in results:

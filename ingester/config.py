@@ -34,7 +34,8 @@ class Settings:
     connect_timeout: float = 10.0
     max_feed_bytes: int = 10 * 1024 * 1024
     max_page_bytes: int = 5 * 1024 * 1024
-    concurrency: int = 8  # feeds polled at once
+    concurrency: int = 8  # feeds polled at once, by each poller process
+    workers: int = 0  # poller processes; 0 means one per core
     page_concurrency: int = 4  # article pages fetched at once within one feed
     max_backoff: int = 86400  # seconds: the longest a failing feed waits
     # What servers ask for (Cache-Control, Expires, RSS ttl, sy:updatePeriod, Retry-After)
@@ -132,7 +133,7 @@ def _settings(raw: object, path: Path) -> Settings:
 
 
 _DURATIONS = {"default_interval", "tick", "max_backoff", "min_interval", "max_interval"}
-_MAY_BE_ZERO = {"host_gap", "recheck_budget"}
+_MAY_BE_ZERO = {"host_gap", "recheck_budget", "workers"}
 
 
 def _coerce(key: str, value: object, default: object) -> object:

@@ -33,7 +33,17 @@ from .fetch import Fetcher
 from .layout import render, text_hash, word_count
 from .parse import parse_feed
 from .policy import cache_interval, next_check_at, next_poll_at
-from .store import ArticleForUpdate, DueArticle, PageToStore, Store, StoredPage, iso
+from .politeness import host_key
+from .store import (
+    ArticleForUpdate,
+    DueArticle,
+    PageToStore,
+    PollRecord,
+    Store,
+    StoredPage,
+    entry_json,
+    iso,
+)
 from .types import (
     ArticleUrls,
     ExtractedPage,
@@ -50,6 +60,8 @@ from .urls import same_site
 log = logging.getLogger("ingester")
 
 Clock = Callable[[], datetime]
+
+POLL_BATCH = 200  # finished polls written per transaction
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml", "text/plain")
 
@@ -104,28 +116,41 @@ class Pipeline:
         self.executor = executor  # extraction is CPU work: a process pool keeps the loop free
         self.clock = clock
         self.rng = rng or random.Random()  # jitter; tests pass a seeded one
+        self._polls: list[PollRecord] = []  # finished polls not yet written (see flush)
 
     # -- feeds ----------------------------------------------------------------------------
 
     async def poll(
         self,
         feeds: Sequence[FeedForUpdate],
-        on_result: Callable[[PollResult], None] | None = None,
+        on_result: Callable[[int, PollResult], None] | None = None,
     ) -> list[PollResult]:
         """Poll each feed once, a bounded number at a time; one result per feed, in order.
 
-        ``on_result`` hears of each feed as it finishes (for progress).
+        ``on_result`` hears of each feed as it finishes: its position and its result.
         """
         gate = asyncio.Semaphore(self.settings.concurrency)
 
-        async def one(feed: FeedForUpdate) -> PollResult:
+        async def one(position: int) -> PollResult:
             async with gate:
-                result = await self.poll_feed(feed)
+                result = await self.poll_feed(feeds[position])
             if on_result is not None:
-                on_result(result)
+                on_result(position, result)
             return result
 
-        return list(await asyncio.gather(*(one(feed) for feed in feeds)))
+        order = interleave_hosts([feed.url for feed in feeds])
+        try:
+            done = await asyncio.gather(*(one(i) for i in order))
+        finally:
+            self.flush()
+        results = dict(zip(order, done, strict=True))
+        return [results[i] for i in range(len(feeds))]
+
+    def flush(self) -> None:
+        """Write the finished polls' records (also when the poll was cancelled: what is
+        done is recorded; a poll cut short leaves its feed due)."""
+        records, self._polls = self._polls, []
+        self.store.record_polls(records, keep_polls=self.settings.keep_polls)
 
     async def poll_feed(self, feed: FeedForUpdate) -> PollResult:
         started, clock = self.clock(), time.monotonic()
@@ -172,7 +197,11 @@ class Pipeline:
             async with gate:
                 return await self.archive_entry(feed, entry)
 
-        outcomes = await asyncio.gather(*(one(entry) for entry in parsed.entries))
+        # Entries already stored as they are now were archived before; catching later
+        # edits to their pages is the re-check schedule's work, not every feed change's.
+        known = self.store.known_entries(feed.id)
+        fresh = [e for e in parsed.entries if known.get(e.key) != entry_json(e)]
+        outcomes = await asyncio.gather(*(one(entry) for entry in fresh))
         hints = [h for h in (hint, parsed.update_interval) if h is not None]
         result = PollResult(
             feed.label,
@@ -197,9 +226,9 @@ class Pipeline:
     ) -> PollResult:
         result = replace(result, duration_ms=int((time.monotonic() - clock) * 1000))
         due = next_poll_at(feed, result, self.clock(), self.settings, self.rng)
-        self.store.record_poll(
-            feed, result, started, due, keep_polls=self.settings.keep_polls, **feed_updates
-        )
+        self._polls.append(PollRecord(feed, result, started, due, feed_updates))
+        if len(self._polls) >= POLL_BATCH:
+            self.flush()
         log.info(
             "poll feed=%s status=%s http=%s new_articles=%d new_versions=%d page_errors=%d "
             "duration_ms=%d next=%s%s",
@@ -219,7 +248,9 @@ class Pipeline:
 
     async def recheck(self, budget: int) -> list[ArticleOutcome]:
         """Look again at up to ``budget`` articles whose re-check is due, to catch edits."""
-        due = self.store.articles_due(self.clock(), budget)
+        return await self.recheck_articles(self.store.articles_due(self.clock(), budget))
+
+    async def recheck_articles(self, due: Sequence[DueArticle]) -> list[ArticleOutcome]:
         if not due:
             return []
         started = time.monotonic()
@@ -453,7 +484,11 @@ class Pipeline:
             )
             return FetchOutcome("feed", preview=Preview(None, None, entries=entries))
         feed = self.store.ensure_feed(url, started)
-        return FetchOutcome("feed", poll=await self.ingest_feed(feed, fetched, started, clock))
+        try:
+            poll = await self.ingest_feed(feed, fetched, started, clock)
+        finally:
+            self.flush()
+        return FetchOutcome("feed", poll=poll)
 
     async def _preview_article(self, url: str, fetched: FetchResult) -> Preview:
         known = self.store.find_article(url) or self.store.find_article(fetched.final_url)
@@ -471,6 +506,19 @@ class Pipeline:
         )
 
 
+def interleave_hosts(urls: Sequence[str]) -> list[int]:
+    """Positions of ``urls`` in an order where each host's come round in turn: a host's
+    second URL only after every host's first, so no run of one host's feeds waits on its
+    gate while other hosts sit idle. Order within a host is kept."""
+    rank: dict[str, int] = {}
+    keyed = []
+    for index, url in enumerate(urls):
+        host = host_key(url)
+        rank[host] = rank.get(host, -1) + 1
+        keyed.append((rank[host], index))
+    return [index for _, index in sorted(keyed)]
+
+
 def _is_web_url(url: str) -> bool:
     parts = urlsplit(url)
     return parts.scheme in {"http", "https"} and bool(parts.netloc)
@@ -486,11 +534,11 @@ def extraction_pool(workers: int | None = None) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
         max_workers=workers or os.cpu_count() or 1,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_worker_setup,
+        initializer=worker_setup,
     )
 
 
-def _worker_setup() -> None:
+def worker_setup() -> None:
     # Ctrl-C reaches the whole process group; the parent decides how to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()

@@ -14,18 +14,20 @@ import os
 import signal
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
+from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from .config import Config, load_config
 from .errors import ConfigError
-from .fetch import Fetcher
-from .pipeline import Clock, Pipeline, extraction_pool, utcnow
-from .store import Store
-from .types import PollResult
+from .pipeline import ArticleOutcome, Clock, utcnow
+from .pollers import Pollers
+from .store import DueArticle, Store
+from .types import FeedForUpdate, PollResult
 
 log = logging.getLogger("ingester")
 
@@ -48,10 +50,24 @@ def log_tick(results: Sequence[PollResult], seconds: float) -> None:
     )
 
 
+class Poller(Protocol):
+    """What a tick hands its work to: a ``Pipeline`` in this process, or ``Pollers``."""
+
+    clock: Clock
+
+    async def poll(
+        self,
+        feeds: Sequence[FeedForUpdate],
+        on_result: Callable[[int, PollResult], None] | None = None,
+    ) -> list[PollResult]: ...
+
+    async def recheck_articles(self, due: Sequence[DueArticle]) -> list[ArticleOutcome]: ...
+
+
 class Ticker:
     """The scheduler's one job: poll whatever is due, one tick at a time."""
 
-    def __init__(self, pipeline: Pipeline, store: Store, config: Config, started: datetime):
+    def __init__(self, pipeline: Poller, store: Store, config: Config, started: datetime):
         self.pipeline = pipeline
         self.store = store
         self.config = config
@@ -69,7 +85,9 @@ class Ticker:
                 results = await self.pipeline.poll(due)
                 log_tick(results, time.monotonic() - started)
             # After the feeds, so re-checks of old articles never delay new ones.
-            await self.pipeline.recheck(settings.recheck_budget)
+            articles = self.store.articles_due(self.pipeline.clock(), settings.recheck_budget)
+            if articles:
+                await self.pipeline.recheck_articles(articles)
         except asyncio.CancelledError:
             # Only stop() cancels a tick, and it waits for this task: a deliberate stop is
             # not a failed job, so it ends quietly instead of as APScheduler's error.
@@ -113,33 +131,32 @@ async def run_daemon(config: Config, store: Store, clock: Clock = utcnow) -> Non
         loop.add_signal_handler(signum, stopping.set)
     # APScheduler logs every run and every skipped overlap; our own poll lines say what happened.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
-    with extraction_pool() as pool:
-        async with Fetcher(settings) as fetcher:
-            pipeline = Pipeline(settings, store, fetcher, executor=pool, clock=clock)
-            ticker = Ticker(pipeline, store, config, started=clock())
-            loop.add_signal_handler(signal.SIGHUP, ticker.reload)
-            scheduler = AsyncIOScheduler(timezone="UTC")
-            scheduler.add_job(
-                ticker.tick,
-                IntervalTrigger(seconds=settings.tick),
-                id="tick",
-                next_run_time=clock(),
-                # One tick at a time; a tick that overruns is not queued up behind itself,
-                # and a late tick (a suspended laptop) still runs once rather than never.
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=settings.tick,
-            )
-            scheduler.start()
-            log.info(
-                "daemon started: %d feeds, tick %ss, archive %s",
-                len(config.feeds),
-                settings.tick,
-                store.db.conn.execute("PRAGMA database_list").fetchone()[2],
-            )
-            await stopping.wait()
-            log.info("daemon stopping")
-            scheduler.shutdown(wait=False)
-            await ticker.stop()
+    db_path = Path(store.db.conn.execute("PRAGMA database_list").fetchone()[2])
+    with Pollers(settings, db_path, settings.workers or os.cpu_count() or 1, clock) as pollers:
+        ticker = Ticker(pollers, store, config, started=clock())
+        loop.add_signal_handler(signal.SIGHUP, ticker.reload)
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        scheduler.add_job(
+            ticker.tick,
+            IntervalTrigger(seconds=settings.tick),
+            id="tick",
+            next_run_time=clock(),
+            # One tick at a time; a tick that overruns is not queued up behind itself,
+            # and a late tick (a suspended laptop) still runs once rather than never.
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=settings.tick,
+        )
+        scheduler.start()
+        log.info(
+            "daemon started: %d feeds, tick %ss, archive %s",
+            len(config.feeds),
+            settings.tick,
+            db_path,
+        )
+        await stopping.wait()
+        log.info("daemon stopping")
+        scheduler.shutdown(wait=False)
+        await ticker.stop()
     store.daemon_stopped(os.getpid(), clock())
     log.info("daemon stopped")

@@ -268,7 +268,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "Fetched pages, compressed, stored once per distinct content.",
         {
             "sha256": "SHA-256 of the page's bytes: its key.",
-            "encoding": "How content is compressed (zlib).",
+            "encoding": "How content is compressed: zstd (zlib in archives from before 0.2).",
             "size": "Size of the page in bytes, uncompressed.",
             "content": "The compressed page.",
             "first_fetched_at": "When these exact bytes were first fetched.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -30,6 +30,7 @@ RAIL = SamplePage("Rail line to reopen in spring", sentences("the railway", 3), 
 class Site:
     server: LocalServer
     edits: int = 0
+    titles: dict[str, str] = field(default_factory=dict)  # entries renamed in the feeds
 
     def url(self, path: str) -> str:
         return self.server.url(path)
@@ -53,7 +54,10 @@ class Site:
                 "The Daily Sample",
                 s("/"),
                 [
-                    FeedItem(BRIDGE.title, s("/a/bridge?utm_source=rss&utm_medium=feed")),
+                    FeedItem(
+                        self.titles.get("/a/bridge", BRIDGE.title),
+                        s("/a/bridge?utm_source=rss&utm_medium=feed"),
+                    ),
                     FeedItem(BUDGET.title, s("/r/budget")),
                     FeedItem("A page that is gone", s("/a/missing"), summary="Gone soon."),
                     FeedItem("A page that never answers", s("/a/slow")),
@@ -67,7 +71,10 @@ class Site:
             atom(
                 "The Weekly Sample",
                 s("/"),
-                [FeedItem(HEAT.title, s("/b/heat")), FeedItem(RAIL.title, s("/b/rail"))],
+                [
+                    FeedItem(self.titles.get("/b/heat", HEAT.title), s("/b/heat")),
+                    FeedItem(RAIL.title, s("/b/rail")),
+                ],
                 updated=f"2025-07-21T{10 + self.edits:02d}:00:00Z",
             ),
             "application/atom+xml",
@@ -172,12 +179,12 @@ def test_an_edited_page_adds_exactly_one_version(configured: Archive, site: Site
     paragraphs[2] = "Correction: the council approved the bridge by a vote of seven to two."
     edited = BRIDGE.edited(paragraphs=tuple(paragraphs))
     site.edit("/a/bridge", edited)
+    url = site.url("/a/bridge")
 
-    configured.cli("poll", "--all")
-    configured.cli("poll", "--all")
+    configured.cli("fetch", url)  # a re-check: the feed's entry is as it was
+    configured.cli("fetch", url)
 
     assert count_versions(configured.db) == before + 1
-    url = site.url("/a/bridge")
     history = json.loads(configured.out("history", url, "--json"))
     assert [v["number"] for v in history] == [1, 2]
     assert history[1]["changed_fields"] == ["body"]
@@ -185,12 +192,33 @@ def test_an_edited_page_adds_exactly_one_version(configured: Archive, site: Site
     assert configured.out("show", url) == edited.expected_layout()
 
 
+def test_a_rebuilt_feed_fetches_again_only_the_entries_that_changed(
+    configured: Archive, site: Site
+) -> None:
+    configured.cli("poll", "--all")
+    before = {path: site.server.hits(path) for path in ("/a/bridge", "/b/heat")}
+    site.publish()  # a new build time, the same entries
+
+    out = configured.out("poll", "--all")
+
+    assert "new articles: 0, new versions: 0" in out
+    assert {path: site.server.hits(path) for path in before} == before
+    site.titles["/b/heat"] = "Heat warning extended to Monday"
+    site.edit("/b/heat", HEAT.edited(title=site.titles["/b/heat"]))
+
+    configured.cli("poll", "--all")
+
+    assert site.server.hits("/a/bridge") == before["/a/bridge"]
+    assert site.server.hits("/b/heat") > before["/b/heat"]
+    assert len(json.loads(configured.out("history", site.url("/b/heat"), "--json"))) == 2
+
+
 def test_history_lists_versions_with_hash_words_and_changes(
     configured: Archive, site: Site
 ) -> None:
     configured.cli("poll", "--all")
     site.edit("/b/heat", HEAT.edited(title="Heat warning extended to Monday"))
-    configured.cli("poll", "weekly")
+    configured.cli("fetch", site.url("/b/heat"))
 
     lines = configured.out("history", site.url("/b/heat")).splitlines()
 
@@ -304,6 +332,7 @@ def test_a_page_that_later_fails_keeps_its_page_version(configured: Archive, sit
     configured.cli("poll", "daily")
     before = count_versions(configured.db)
     site.server.set_text("/a/bridge", "Service Unavailable", "text/plain", status=503)
+    site.titles["/a/bridge"] = "Bridge vote: what happens next"  # so the poll looks again
     site.publish()
 
     out = configured.out("poll", "daily")

@@ -47,6 +47,7 @@ FUZZ = settings(
 def examples(count: int) -> int:
     return count * 10 if EXPLORE else count
 
+
 ITEMS = [
     FeedItem(
         "Ferry service resumes", "http://example.com/a/ferry", summary="<p>Boats &amp; more</p>"

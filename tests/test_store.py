@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import sqlite_utils
+import zstandard
 
 from ingester.errors import NotFound, StoreError
 from ingester.layout import render, text_hash, word_count
@@ -484,8 +485,24 @@ def test_raw_page_is_kept_byte_for_byte(store: Store, db_path: Path) -> None:
         db_path, "SELECT encoding, size, content FROM raw_pages WHERE sha256 = ?", page.sha256
     )
     assert size == len(content)
-    assert encoding == "zlib"
-    assert zlib.decompress(blob) == content
+    assert encoding == "zstd"
+    assert zstandard.ZstdDecompressor().decompress(blob) == content
+    assert store.raw_page(page.sha256) == content
+
+
+def test_raw_pages_stored_as_zlib_by_earlier_releases_still_read(
+    store: Store, db_path: Path
+) -> None:
+    content = b"<html><body><p>an old page</p></body></html>"
+    page = page_of(content)
+    store.save(URLS, version_of(ARTICLE), T0, page=page)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute(
+            "UPDATE raw_pages SET encoding = 'zlib', content = ? WHERE sha256 = ?",
+            (zlib.compress(content), page.sha256),
+        )
+
+    assert store.raw_page(page.sha256) == content
 
 
 def test_changed_text_adds_version_2_naming_the_changed_fields(store: Store) -> None:
