@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CONFIG ?= config/feeds.toml
 DB ?= archive.db
 
-.PHONY: run test lint format install lock clean docs demo eval feeds-eval fuzz bench
+.PHONY: run test lint format install lock clean docs demo eval feeds-eval fuzz bench profile
 
 install: $(STAMP)
 
@@ -48,6 +48,11 @@ feeds-eval: $(STAMP)
 bench: $(STAMP)
 	command -v nginx >/dev/null || (apt-get update -qq && apt-get install -y -qq nginx-light)
 	$(BIN)/python -m bench.perf
+
+# Where a poll's time goes, phase by phase (cProfile, one process; bench/profile.py).
+profile: $(STAMP)
+	command -v nginx >/dev/null || (apt-get update -qq && apt-get install -y -qq nginx-light)
+	$(BIN)/python -m bench.profile
 
 # Offline: sample feeds and pages on 127.0.0.1, a poll, a few articles, then Datasette.
 demo: $(STAMP)
