@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import sys
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ import click
 
 from . import browse
 from .cli_feeds import feeds, follow_config, opml
-from .config import Config, Settings, load_config
+from .config import LOG_FORMAT, Config, Settings, load_config
 from .diff import version_diff
 from .errors import IngesterError, NotFound
 from .export import FORMATS, JSONL_NAME, write_export
@@ -159,7 +158,7 @@ def cli(ctx: click.Context, config_path: Path, db_path: Path, verbose: bool, qui
     level = logging.INFO if verbose or ctx.invoked_subcommand == "run" else logging.WARNING
     logging.basicConfig(
         level=logging.ERROR if quiet else level,
-        format="%(asctime)s %(levelname)s %(message)s",
+        format=LOG_FORMAT,
         stream=sys.stderr,
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -205,9 +204,8 @@ def poll(app: App, poll_all: bool, feeds: tuple[str, ...]) -> None:
             if not chosen:
                 return []
             # The daemon's way: the feeds shared out among poller processes by host.
-            workers = min(len(chosen), config.settings.workers or os.cpu_count() or 1)
             with (
-                Pollers(config.settings, app.db_path, workers) as pollers,
+                Pollers(config.settings, store.path, at_most=len(chosen)) as pollers,
                 Progress("poll", len(chosen), quiet=app.quiet) as progress,
             ):
                 return await pollers.poll(chosen, on_result=lambda _, __: progress.advance())

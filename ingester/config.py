@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from .errors import ConfigError
 from .types import FeedSpec
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"  # the daemon's and its pollers' lines
 DEFAULT_USER_AGENT = "ingester/0.1 (+https://github.com/ingester-archive/ingester)"
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")

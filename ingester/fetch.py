@@ -173,7 +173,6 @@ class Fetcher:
             request = httpx.Request("GET", target, headers=headers)
             request.extensions["timeout"] = self._timeout.as_dict()
             response = await transport.handle_async_request(request)
-            response.request = request
             location = response.headers.get("location")
             if not (response.is_redirect and location):
                 return response, hops

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
 import zlib
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
@@ -25,7 +26,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from .config import Settings
+from .config import LOG_FORMAT, Settings
 from .fetch import Fetcher
 from .pipeline import ArticleOutcome, Clock, Pipeline, utcnow, worker_setup
 from .politeness import host_key
@@ -63,15 +64,23 @@ class _Poller:
 
 
 class Pollers:
-    """``workers`` poller processes; ``poll`` and ``recheck_articles`` share work out."""
+    """The ``workers`` setting's poller processes (one per core when it is 0), never more
+    than ``at_most``; ``poll`` and ``recheck_articles`` share work out among them."""
 
     def __init__(
-        self, settings: Settings, db_path: Path, workers: int, clock: Clock = utcnow
+        self,
+        settings: Settings,
+        db_path: Path,
+        at_most: int | None = None,
+        clock: Clock = utcnow,
     ) -> None:
         self.clock = clock
         self._settings = settings
         self._db_path = db_path
         self._log_level = log.getEffectiveLevel()
+        workers = settings.workers or os.cpu_count() or 1
+        if at_most is not None:
+            workers = max(1, min(workers, at_most))
         self._pollers = [self._start() for _ in range(workers)]
         self._busy = asyncio.Lock()
 
@@ -83,21 +92,20 @@ class Pollers:
         feeds: Sequence[FeedForUpdate],
         on_result: Callable[[int, PollResult], None] | None = None,
     ) -> list[PollResult]:
-        return await self._share("poll", feeds, [f.url for f in feeds], on_result)
+        return await self._share("poll", feeds, on_result)
 
     async def recheck_articles(self, due: Sequence[DueArticle]) -> list[ArticleOutcome]:
-        return await self._share("recheck", due, [a.url for a in due], None)
+        return await self._share("recheck", due, None)
 
     async def _share(
         self,
         kind: JobKind,
-        items: Sequence[Any],
-        urls: list[str],
+        items: Sequence[FeedForUpdate | DueArticle],
         on_result: Callable[[int, Outcome], None] | None,
     ) -> list[Outcome]:
         positions: list[list[int]] = [[] for _ in self._pollers]
-        for position, url in enumerate(urls):
-            positions[shard(url, len(self._pollers))].append(position)
+        for position, item in enumerate(items):
+            positions[shard(item.url, len(self._pollers))].append(position)
         outcomes: dict[int, Outcome] = {}
 
         async def run(index: int, mine: list[int]) -> None:
@@ -155,7 +163,7 @@ def serve(
     jobs: Connection, results: Connection, settings: Settings, db_path: Path, log_level: int
 ) -> None:
     worker_setup()
-    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(message)s", force=True)
+    logging.basicConfig(level=log_level, format=LOG_FORMAT, force=True)
     asyncio.run(_serve(jobs, results, settings, db_path))
 
 

@@ -16,7 +16,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -131,8 +130,7 @@ async def run_daemon(config: Config, store: Store, clock: Clock = utcnow) -> Non
         loop.add_signal_handler(signum, stopping.set)
     # APScheduler logs every run and every skipped overlap; our own poll lines say what happened.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
-    db_path = Path(store.db.conn.execute("PRAGMA database_list").fetchone()[2])
-    with Pollers(settings, db_path, settings.workers or os.cpu_count() or 1, clock) as pollers:
+    with Pollers(settings, store.path, clock=clock) as pollers:
         ticker = Ticker(pollers, store, config, started=clock())
         loop.add_signal_handler(signal.SIGHUP, ticker.reload)
         scheduler = AsyncIOScheduler(timezone="UTC")
@@ -152,7 +150,7 @@ async def run_daemon(config: Config, store: Store, clock: Clock = utcnow) -> Non
             "daemon started: %d feeds, tick %ss, archive %s",
             len(config.feeds),
             settings.tick,
-            db_path,
+            store.path,
         )
         await stopping.wait()
         log.info("daemon stopping")

@@ -98,6 +98,7 @@ class PollRecord:
 
 class Store:
     def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
         try:
             self.db = sqlite_utils.Database(path)
             # Autocommit: the only transactions are the explicit, short ones in _write().

@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def test_feeds_are_shared_by_host_and_come_back_in_order(tmp_path: Path) -> None
         heard: list[int] = []
 
         async def go() -> list[PollResult]:
-            with Pollers(SETTINGS, tmp_path / "archive.db", workers=2) as pollers:
+            with Pollers(replace(SETTINGS, workers=2), tmp_path / "archive.db") as pollers:
                 return await pollers.poll(feeds, on_result=lambda at, _: heard.append(at))
 
         results = asyncio.run(go())
@@ -82,7 +83,7 @@ def test_stopping_cuts_a_slow_poll_short_and_keeps_the_finished_ones(
     finished: list[int] = []
 
     async def go() -> float:
-        pollers = Pollers(SETTINGS, tmp_path / "archive.db", workers=1)
+        pollers = Pollers(replace(SETTINGS, workers=1), tmp_path / "archive.db")
         poll = asyncio.create_task(pollers.poll(feeds, on_result=lambda at, _: finished.append(at)))
         while len(finished) < 2:
             await asyncio.sleep(0.05)
