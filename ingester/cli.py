@@ -20,7 +20,7 @@ import click
 
 from . import browse
 from .cli_feeds import feeds, follow_config, opml
-from .config import LOG_FORMAT, Config, Settings, load_config
+from .config import Config, Settings, configure_logging, load_config
 from .diff import version_diff
 from .errors import IngesterError, NotFound
 from .export import FORMATS, JSONL_NAME, write_export
@@ -155,13 +155,15 @@ def cli(ctx: click.Context, config_path: Path, db_path: Path, verbose: bool, qui
     Exit codes: 0 success (a poll whose feeds failed still succeeds: the failures are
     reported), 1 an error (one line on stderr), 2 a usage error.
     """
-    level = logging.INFO if verbose or ctx.invoked_subcommand == "run" else logging.WARNING
-    logging.basicConfig(
-        level=logging.ERROR if quiet else level,
-        format=LOG_FORMAT,
-        stream=sys.stderr,
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The daemon tells what each tick did, and of single polls only those that brought
+    # something or failed; --verbose adds every poll, even one that found nothing.
+    if quiet:
+        level = logging.ERROR
+    elif verbose:
+        level = logging.DEBUG
+    else:
+        level = logging.INFO if ctx.invoked_subcommand == "run" else logging.WARNING
+    configure_logging(level)
     ctx.obj = App(config_path=config_path, db_path=db_path, quiet=quiet)
 
 

@@ -7,6 +7,7 @@ The only module that talks to the network. Everything httpx raises is wrapped in
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import UTC, datetime
 from http import HTTPStatus
 from types import TracebackType
@@ -24,9 +25,10 @@ from .decode import (
     decode_body,
 )
 from .errors import FetchError
-from .guard import PrivateAddressError, http_transport
+from .guard import PrivateAddressError
 from .policy import http_date
 from .politeness import HostGate, RobotsCache
+from .transport import http_transport
 from .types import FetchResult
 
 FEED_ACCEPT = (
@@ -35,6 +37,8 @@ FEED_ACCEPT = (
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 MAX_REDIRECTS = 10
+PARSED_URLS = 50_000  # about 25 MB at most per poller
+_NO_BODY = httpx.ByteStream(b"")
 ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309 asks crawlers to read at least 500 KiB
 
 
@@ -61,7 +65,9 @@ class Fetcher:
         self._settings = settings
         self._gate = HostGate(settings.host_concurrency, settings.host_gap)
         self._robots = RobotsCache(self._get_robots)
-        self._timeout = httpx.Timeout(settings.timeout, connect=settings.connect_timeout)
+        timeout = httpx.Timeout(settings.timeout, connect=settings.connect_timeout)
+        self._extensions = {"timeout": timeout.as_dict()}
+        self._base_headers: dict[str, httpx.Headers] = {}
         self._feed_transport = transport or http_transport(guarded=not settings.private_feeds)
         self._page_transport = transport or http_transport(guarded=not settings.private_pages)
 
@@ -107,6 +113,19 @@ class Fetcher:
         )
         return result.status, result.content
 
+    def _headers(self, accept: str) -> httpx.Headers:
+        """A fresh copy of the headers every request with this ``accept`` sends."""
+        base = self._base_headers.get(accept)
+        if base is None:
+            base = self._base_headers[accept] = httpx.Headers(
+                {
+                    "Accept": accept,
+                    "Accept-Encoding": ACCEPT_ENCODING,
+                    "User-Agent": self._settings.user_agent,
+                }
+            )
+        return base.copy()
+
     async def get(
         self,
         url: str,
@@ -126,11 +145,7 @@ class Fetcher:
         if scheme not in ("http", "https"):
             shown = f"{scheme}:" if scheme else "a URL without a scheme"
             raise FetchError(url, f"fetch: only http and https URLs are fetched, not {shown}")
-        headers = {
-            "Accept": accept,
-            "Accept-Encoding": ACCEPT_ENCODING,
-            "User-Agent": self._settings.user_agent,
-        }
+        headers = self._headers(accept)
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
@@ -152,7 +167,7 @@ class Fetcher:
         self,
         transport: httpx.AsyncBaseTransport,
         url: str,
-        headers: dict[str, str],
+        headers: httpx.Headers,
         max_bytes: int,
         any_status: bool,
         truncate: bool,
@@ -164,14 +179,18 @@ class Fetcher:
             await response.aclose()
 
     async def _follow(
-        self, transport: httpx.AsyncBaseTransport, url: str, headers: dict[str, str]
+        self, transport: httpx.AsyncBaseTransport, url: str, headers: httpx.Headers
     ) -> tuple[httpx.Response, list[tuple[int, str]]]:
         """The response at the end of the redirects, and the hops taken: (status, to)."""
         hops: list[tuple[int, str]] = []
-        target = httpx.URL(url)
+        target = parsed_url(url)
         while True:
-            request = httpx.Request("GET", target, headers=headers)
-            request.extensions["timeout"] = self._timeout.as_dict()
+            # A GET has no body: an empty stream spares httpx encoding one, and with it
+            # the headers it would then add, of which a GET needs only Host.
+            headers["Host"] = target.netloc.decode("ascii")
+            request = httpx.Request(
+                "GET", target, headers=headers, stream=_NO_BODY, extensions=self._extensions
+            )
             response = await transport.handle_async_request(request)
             location = response.headers.get("location")
             if not (response.is_redirect and location):
@@ -203,7 +222,9 @@ class Fetcher:
         chunks: list[bytes] = []
         size = 0
         encodings = content_encodings(response.headers.get("content-encoding"))
-        if response.is_stream_consumed:
+        if status == 304:
+            pass  # no body, by definition (RFC 9110 15.4.5)
+        elif response.is_stream_consumed:
             # Read already, and so decoded, before it reached us (mock transports do).
             chunks, encodings = [response.content], []
             size = len(response.content)
@@ -233,10 +254,16 @@ class Fetcher:
         )
 
 
+@functools.lru_cache(maxsize=PARSED_URLS)
+def parsed_url(url: str) -> httpx.URL:
+    """httpx's parse of a URL, kept: feeds are polled at the same URLs again and again,
+    and parsing one costs more than the rest of a 304 request's own work."""
+    return httpx.URL(url)
+
+
 def _describe(url: str, error: Exception) -> str:
     """One line for a failed request, from the deepest cause that says what happened
-    (httpx-aiohttp maps every connection error to ``ConnectTimeout``, so the httpx type
-    alone does not tell)."""
+    (the transport keeps aiohttp's own error as the cause of the httpx one)."""
     chain = [error]
     while isinstance(chain[-1].__cause__, Exception):
         chain.append(chain[-1].__cause__)

@@ -8,8 +8,8 @@ resolves to a public address for the check and a private one for the connection 
 rebinding) gets nowhere. An address written into the URL never reaches a resolver, so
 it is checked before the request.
 
-The transport is httpx's API on aiohttp's connection handling (httpx-aiohttp): with
-thousands of hosts httpx's own pool is several times slower (docs/performance.md).
+transport.py puts the two together: ``GuardedResolver`` in aiohttp's connector and
+``GuardedTransport`` in front of it.
 """
 
 from __future__ import annotations
@@ -17,13 +17,10 @@ from __future__ import annotations
 import errno
 import ipaddress
 import socket
-import ssl
-from typing import Any
 
 import aiohttp
 import httpx
 from aiohttp.abc import AbstractResolver, ResolveResult
-from httpx_aiohttp import AiohttpTransport
 
 # Not covered by ipaddress's is_private in every Python: carrier-grade NAT (RFC 6598).
 _EXTRA_BLOCKED = (ipaddress.ip_network("100.64.0.0/10"),)
@@ -90,26 +87,3 @@ class GuardedTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
-
-
-def http_transport(guarded: bool) -> httpx.AsyncBaseTransport:
-    """httpx's transport interface over one aiohttp session, guarded or not."""
-    context = httpx.create_ssl_context()
-
-    def session() -> aiohttp.ClientSession:  # made on first use, inside the running loop
-        return aiohttp.ClientSession(
-            connector=_connector(context, guarded),
-            auto_decompress=False,  # the body is decoded within its size cap (decode.py)
-            cookie_jar=aiohttp.DummyCookieJar(),  # a feed reader keeps no cookies
-            trust_env=False,
-        )
-
-    transport = AiohttpTransport(client=session)
-    return GuardedTransport(transport) if guarded else transport
-
-
-def _connector(context: ssl.SSLContext, guarded: bool) -> aiohttp.TCPConnector:
-    options: dict[str, Any] = {"resolver": GuardedResolver()} if guarded else {}
-    # No limits here: HostGate bounds requests per host and the pipeline bounds feeds and
-    # pages in flight, so a second, silent queue in the pool would only hide waiting.
-    return aiohttp.TCPConnector(ssl=context, limit=0, limit_per_host=0, **options)

@@ -129,21 +129,22 @@ class Pipeline:
 
         ``on_result`` hears of each feed as it finishes: its position and its result.
         """
-        gate = asyncio.Semaphore(self.settings.concurrency)
+        results: dict[int, PollResult] = {}
+        order = iter(interleave_hosts([feed.url for feed in feeds]))
 
-        async def one(position: int) -> PollResult:
-            async with gate:
-                result = await self.poll_feed(feeds[position])
-            if on_result is not None:
-                on_result(position, result)
-            return result
+        # ``concurrency`` runners take the next feed as they finish one: thousands of
+        # feeds never become thousands of tasks queued on a semaphore.
+        async def runner() -> None:
+            for position in order:
+                result = results[position] = await self.poll_feed(feeds[position])
+                if on_result is not None:
+                    on_result(position, result)
 
-        order = interleave_hosts([feed.url for feed in feeds])
+        runners = min(self.settings.concurrency, len(feeds))
         try:
-            done = await asyncio.gather(*(one(i) for i in order))
+            await asyncio.gather(*(runner() for _ in range(runners)))
         finally:
             self.flush()
-        results = dict(zip(order, done, strict=True))
         return [results[i] for i in range(len(feeds))]
 
     def flush(self) -> None:
@@ -229,7 +230,13 @@ class Pipeline:
         self._polls.append(PollRecord(feed, result, started, due, feed_updates))
         if len(self._polls) >= POLL_BATCH:
             self.flush()
-        log.info(
+        # Thousands of polls a tick find nothing new: those are told by the tick's own
+        # line, and one by one only at DEBUG (--verbose).
+        level = logging.DEBUG if result.status in ("not_modified", "unchanged") else logging.INFO
+        if not log.isEnabledFor(level):
+            return result
+        log.log(
+            level,
             "poll feed=%s status=%s http=%s new_articles=%d new_versions=%d page_errors=%d "
             "duration_ms=%d next=%s%s",
             feed.label,

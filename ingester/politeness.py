@@ -11,7 +11,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from protego import Protego
@@ -30,7 +30,6 @@ def host_key(url: str) -> str:
 class _Host:
     slots: asyncio.Semaphore
     next_start: float = 0.0
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class HostGate:
@@ -41,14 +40,18 @@ class HostGate:
 
     @asynccontextmanager
     async def slot(self, url: str) -> AsyncIterator[None]:
-        host = self._hosts.setdefault(host_key(url), _Host(asyncio.Semaphore(self.concurrency)))
+        key = host_key(url)
+        host = self._hosts.get(key)
+        if host is None:
+            host = self._hosts[key] = _Host(asyncio.Semaphore(self.concurrency))
         async with host.slots:
-            async with host.lock:  # one request at a time claims the next start time
-                loop = asyncio.get_running_loop()
-                wait = host.next_start - loop.time()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                host.next_start = loop.time() + self.gap
+            # Each request claims its start time before it waits for it: the claims
+            # queue up at least ``gap`` apart, with nothing to lock (one event loop).
+            now = asyncio.get_running_loop().time()
+            start = max(now, host.next_start)
+            host.next_start = start + self.gap
+            if start > now:
+                await asyncio.sleep(start - now)
             yield
 
 

@@ -26,7 +26,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from .config import LOG_FORMAT, Settings
+from .config import Settings, configure_logging
 from .fetch import Fetcher
 from .pipeline import ArticleOutcome, Clock, Pipeline, utcnow, worker_setup
 from .politeness import host_key
@@ -163,7 +163,7 @@ def serve(
     jobs: Connection, results: Connection, settings: Settings, db_path: Path, log_level: int
 ) -> None:
     worker_setup()
-    logging.basicConfig(level=log_level, format=LOG_FORMAT, force=True)
+    configure_logging(log_level, force=True)
     asyncio.run(_serve(jobs, results, settings, db_path))
 
 

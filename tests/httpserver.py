@@ -52,6 +52,7 @@ class RecordedRequest:
     path: str  # the full request target, query string included
     method: str
     headers: dict[str, str]  # names lower-cased; repeated fields joined with ", "
+    client_port: int = 0  # the same port again: the same connection, kept alive
 
 
 class LocalServer:
@@ -230,7 +231,9 @@ class _Handler(BaseHTTPRequestHandler):
             request_headers[key] = (
                 f"{request_headers[key]}, {value}" if key in request_headers else value
             )
-        owner._record(RecordedRequest(path=self.path, method=self.command, headers=request_headers))
+        owner._record(
+            RecordedRequest(self.path, self.command, request_headers, self.client_address[1])
+        )
 
         route = owner._route(urlsplit(self.path).path)
         if route is None:

@@ -22,10 +22,13 @@ PAGE = SamplePage("Ferry service resumes after storm", sentences("the ferry"))
 
 
 class Daemon:
-    """``ingester run`` in a subprocess, its stderr read line by line on a thread."""
+    """``ingester run`` in a subprocess, its stderr read line by line on a thread.
+
+    Verbose, so that polls which find nothing new are logged too: tests wait for them.
+    """
 
     def __init__(self, archive: Archive) -> None:
-        command = [sys.executable, "-m", "ingester", "--config", str(archive.config)]
+        command = [sys.executable, "-m", "ingester", "--verbose", "--config", str(archive.config)]
         command += ["--db", str(archive.db), "run"]
         self.process = subprocess.Popen(
             command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=cli_env(), text=True

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 import os
 import random
 import signal
@@ -41,6 +42,7 @@ from ingester.fetch import Fetcher
 from ingester.pipeline import ArticleOutcome, Pipeline
 from ingester.scheduler import Ticker
 from ingester.store import Store, iso
+from ingester.transport import http_transport
 from ingester.types import FeedSpec, PollResult
 
 pytestmark = pytest.mark.e2e
@@ -553,6 +555,24 @@ def test_a_body_identical_to_the_last_is_unchanged_and_its_pages_not_fetched(
     assert server.hits("/a/storm") == 1
 
 
+def test_a_poll_that_finds_nothing_new_is_logged_only_at_debug(
+    harness: Harness, server: LocalServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    items = serve_pages(server, {"/a/storm": STORM})
+    server.set_text("/feed.xml", rss("Harbour News", server.url("/"), items), RSS_TYPE)
+    harness.add(server.url("/feed.xml"), "news")
+    caplog.set_level(logging.DEBUG, logger="ingester")
+
+    harness.poll_due()
+    harness.clock.advance(hours=1)
+    harness.poll_due()
+
+    polls = [(r.levelno, r.getMessage()) for r in caplog.records if "poll feed=" in r.message]
+    assert [level for level, _ in polls] == [logging.INFO, logging.DEBUG]
+    assert "status=ok" in polls[0][1] and "new_articles=1" in polls[0][1]
+    assert "status=not_modified" in polls[1][1] or "status=unchanged" in polls[1][1]
+
+
 # -- robots.txt and the per-host gap --------------------------------------------------------
 
 
@@ -599,7 +619,7 @@ class RecordingTransport(httpx.AsyncBaseTransport):
     """The real transport, noting when each request leaves (after the host gate)."""
 
     def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
+        self.inner = http_transport(guarded=False)
         self.starts: list[tuple[float, str]] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
