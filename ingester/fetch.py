@@ -11,7 +11,6 @@ import functools
 from datetime import UTC, datetime
 from http import HTTPStatus
 from types import TracebackType
-from urllib.parse import urlsplit
 
 import aiohttp
 import httpx
@@ -67,7 +66,6 @@ class Fetcher:
         self._robots = RobotsCache(self._get_robots)
         timeout = httpx.Timeout(settings.timeout, connect=settings.connect_timeout)
         self._extensions = {"timeout": timeout.as_dict()}
-        self._base_headers: dict[str, httpx.Headers] = {}
         self._feed_transport = transport or http_transport(guarded=not settings.private_feeds)
         self._page_transport = transport or http_transport(guarded=not settings.private_pages)
 
@@ -95,6 +93,7 @@ class Fetcher:
         self, url: str, etag: str | None = None, last_modified: str | None = None
     ) -> FetchResult:
         """An article page; refused without a request when robots.txt disallows it."""
+        web_url(url)  # before robots.txt is looked up for its host
         agent = product_token(self._settings.user_agent)
         if self._settings.robots and not await self._robots.allowed(url, agent):
             raise FetchError(url, "fetch: disallowed by robots.txt")
@@ -113,18 +112,20 @@ class Fetcher:
         )
         return result.status, result.content
 
-    def _headers(self, accept: str) -> httpx.Headers:
-        """A fresh copy of the headers every request with this ``accept`` sends."""
-        base = self._base_headers.get(accept)
-        if base is None:
-            base = self._base_headers[accept] = httpx.Headers(
-                {
-                    "Accept": accept,
-                    "Accept-Encoding": ACCEPT_ENCODING,
-                    "User-Agent": self._settings.user_agent,
-                }
-            )
-        return base.copy()
+    def _headers(
+        self, accept: str, etag: str | None, last_modified: str | None, target: httpx.URL
+    ) -> httpx.Headers:
+        headers = [
+            ("Host", target.netloc.decode("ascii")),
+            ("Accept", accept),
+            ("Accept-Encoding", ACCEPT_ENCODING),
+            ("User-Agent", self._settings.user_agent),
+        ]
+        if etag:
+            headers.append(("If-None-Match", etag))
+        if last_modified:
+            headers.append(("If-Modified-Since", last_modified))
+        return httpx.Headers(headers)
 
     async def get(
         self,
@@ -141,15 +142,8 @@ class Fetcher:
         """GET ``url``; a 200 or a 304 comes back as a result, anything else raises
         (unless ``any_status``). A body over ``max_bytes`` is refused, or with
         ``truncate`` cut to its first ``max_bytes``."""
-        scheme = urlsplit(url).scheme.lower()
-        if scheme not in ("http", "https"):
-            shown = f"{scheme}:" if scheme else "a URL without a scheme"
-            raise FetchError(url, f"fetch: only http and https URLs are fetched, not {shown}")
-        headers = self._headers(accept)
-        if etag:
-            headers["If-None-Match"] = etag
-        if last_modified:
-            headers["If-Modified-Since"] = last_modified
+        target = web_url(url)
+        headers = self._headers(accept, etag, last_modified, target)
         try:
             # Waiting for the host's turn is not part of the request's time.
             async with self._gate.slot(url):
@@ -157,37 +151,42 @@ class Fetcher:
                 # on the whole request.
                 async with asyncio.timeout(self._settings.timeout):
                     transport = self._page_transport if page else self._feed_transport
-                    return await self._get(transport, url, headers, max_bytes, any_status, truncate)
+                    return await self._get(
+                        transport, url, target, headers, max_bytes, any_status, truncate
+                    )
         except TimeoutError:
             raise FetchError(url, f"fetch: timed out after {self._settings.timeout:g}s") from None
-        except (httpx.HTTPError, aiohttp.ClientError) as e:
+        except (httpx.HTTPError, httpx.InvalidURL, aiohttp.ClientError) as e:
             raise FetchError(url, _describe(url, e)) from e
 
     async def _get(
         self,
         transport: httpx.AsyncBaseTransport,
         url: str,
+        target: httpx.URL,
         headers: httpx.Headers,
         max_bytes: int,
         any_status: bool,
         truncate: bool,
     ) -> FetchResult:
-        response, hops = await self._follow(transport, url, headers)
+        response, hops = await self._follow(transport, url, target, headers)
         try:
             return await self._read(response, hops, url, max_bytes, any_status, truncate)
         finally:
             await response.aclose()
 
     async def _follow(
-        self, transport: httpx.AsyncBaseTransport, url: str, headers: httpx.Headers
+        self,
+        transport: httpx.AsyncBaseTransport,
+        url: str,
+        target: httpx.URL,
+        headers: httpx.Headers,
     ) -> tuple[httpx.Response, list[tuple[int, str]]]:
         """The response at the end of the redirects, and the hops taken: (status, to)."""
         hops: list[tuple[int, str]] = []
-        target = parsed_url(url)
         while True:
-            # A GET has no body: an empty stream spares httpx encoding one, and with it
-            # the headers it would then add, of which a GET needs only Host.
-            headers["Host"] = target.netloc.decode("ascii")
+            # A GET has no body: an empty stream spares httpx encoding one, and adding
+            # headers for it (Host, which a GET does need, is in ``headers``).
             request = httpx.Request(
                 "GET", target, headers=headers, stream=_NO_BODY, extensions=self._extensions
             )
@@ -202,6 +201,7 @@ class Fetcher:
             if target.scheme not in ("http", "https"):
                 raise FetchError(url, f"fetch: redirected to a {target.scheme}: URL")
             hops.append((response.status_code, str(target)))
+            headers["Host"] = target.netloc.decode("ascii")
 
     async def _read(
         self,
@@ -259,6 +259,18 @@ def parsed_url(url: str) -> httpx.URL:
     """httpx's parse of a URL, kept: feeds are polled at the same URLs again and again,
     and parsing one costs more than the rest of a 304 request's own work."""
     return httpx.URL(url)
+
+
+def web_url(url: str) -> httpx.URL:
+    """``url`` parsed, when it is an http or https URL; otherwise a ``FetchError``."""
+    try:
+        target = parsed_url(url)
+    except (httpx.InvalidURL, ValueError) as e:
+        raise FetchError(url, f"fetch: invalid URL: {_reason(e)}") from None
+    if target.scheme not in ("http", "https"):
+        shown = f"{target.scheme}:" if target.scheme else "a URL without a scheme"
+        raise FetchError(url, f"fetch: only http and https URLs are fetched, not {shown}")
+    return target
 
 
 def _describe(url: str, error: Exception) -> str:

@@ -527,7 +527,10 @@ def interleave_hosts(urls: Sequence[str]) -> list[int]:
 
 
 def _is_web_url(url: str) -> bool:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1" from a feed: not a URL anything can be fetched at
+        return False
     return parts.scheme in {"http", "https"} and bool(parts.netloc)
 
 

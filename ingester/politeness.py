@@ -8,6 +8,7 @@ Feed and page requests share one ``HostGate``, so a host sees at most
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from .errors import FetchError
 Monotonic = Callable[[], float]
 
 
+@functools.lru_cache(maxsize=50_000)  # the same feeds' hosts, tick after tick
 def host_key(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}"

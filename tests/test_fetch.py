@@ -420,3 +420,41 @@ def test_gzip_page_that_inflates_past_the_page_cap_is_refused() -> None:
 
     assert error.url == PAGE
     assert_one_line(error)
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("http://[::1/feed.xml", "invalid URL"),
+        ("ftp://news.example.com/feed.xml", "only http and https URLs are fetched, not ftp:"),
+        ("news.example.com/feed.xml", "not a URL without a scheme"),
+    ],
+)
+@pytest.mark.parametrize("call", ["get_feed", "get_page"])
+def test_a_url_that_cannot_be_fetched_is_a_fetch_error_before_any_request(
+    url: str, said: str, call: str
+) -> None:
+    router = respx.Router(assert_all_called=False)
+    route = router.route().respond(200, content=RSS)
+    settings = Settings(robots=True)  # robots.txt is not asked for such a URL either
+
+    async def go() -> None:
+        transport = httpx.MockTransport(router.async_handler)
+        async with Fetcher(replace(settings, host_gap=0.0), transport=transport) as fetcher:
+            await getattr(fetcher, call)(url)
+
+    with pytest.raises(FetchError, match=said) as caught:
+        asyncio.run(go())
+
+    assert_one_line(caught.value)
+    assert route.call_count == 0
+
+
+def test_a_redirect_to_an_unparseable_location_is_a_fetch_error() -> None:
+    router = respx.Router()
+    router.get(FEED).respond(302, headers={"Location": "http://[::1/elsewhere"})
+
+    error = fetch_error(router, get_feed)
+
+    assert "invalid URL" in str(error)
+    assert_one_line(error)
