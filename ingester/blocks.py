@@ -15,12 +15,13 @@ from typing import Any, NamedTuple
 
 from lxml import etree, html
 
-_SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
 
 
 def clean(text: str | None) -> str:
-    return _SPACE.sub(" ", text or "").strip()
+    """Whitespace runs as one space, none at the ends. str.split() splits at exactly the
+    characters the regex \\s matches and does it several times faster."""
+    return " ".join((text or "").split())
 
 
 def element_text(element: Any) -> str:

@@ -13,17 +13,17 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin
 
 import trafilatura
+from lxml import etree, html
 from trafilatura.utils import load_html
 
 from .blocks import clean, element_text, overlap, shingles, text_lines, words, xml_blocks
 from .blocks import fragment_lines as _fragment_lines
 from .errors import ExtractError
-from .furniture import classes, drop, elements, strip_furniture
+from .furniture import AUTHOR_BOX, Survey, classes, drop, elements, strip_furniture, survey
 from .types import ExtractedPage
 
 EXTRACTOR = f"trafilatura {trafilatura.__version__}"
@@ -46,11 +46,6 @@ ARTICLE_TYPES = frozenset(
     }
 )
 
-_AUTHOR_BOX = re.compile(
-    r"(?:^|[\s_-])(?:author-card|author-box|author-bio|author-info|about-author|"
-    r"article-author|author-profile|c-author|authorbox|author)(?:$|[\s_-])",
-    re.IGNORECASE,
-)
 _CREDIT = re.compile(r"credit|copyright|attribution|photographer|source", re.IGNORECASE)
 _ROLE = re.compile(r"role|job|position|title", re.IGNORECASE)
 _BIO = re.compile(r"bio|description|about|summary", re.IGNORECASE)
@@ -72,36 +67,88 @@ def _extract(content: bytes | str, url: str) -> ExtractedPage:
     tree = load_html(content)
     if tree is None:
         raise ExtractError(url, "extract: not an HTML page")
+    tree = _with_c_lookup(tree)
     meta = _meta_tags(tree)
-    ld = _json_ld_article(tree)
+    ld_objects = _json_ld_objects(tree)
+    ld = _json_ld_article(ld_objects)
     container = _article_container(tree)
     figure = _lead_figure(container)
-    author_box = _author_box(tree)
+    bodies = list(tree.iter("body"))
+    # One walk over the body finds the author box here and the furniture in _body.
+    surveyed = survey(bodies[0]) if bodies else None
+    author_box = _author_box(bodies, surveyed)
 
-    title = _first(_ld_str(ld, "headline"), meta.get("og:title"), _h1(container))
+    title = _first(_ld_str(ld, "headline"), meta.get("og:title")) or _first(_h1(container))
     author = _first(_ld_author_names(ld), _box_part(author_box, _NAME), meta.get("author"))
     ld_person = _ld_single_author(ld)
     image_alt, image_caption, has_image = _image_fields(figure, meta)
+    canonical_url = _canonical(tree, meta, url)
+    # The breadcrumb is looked for only when the publisher names no section: finding its
+    # trail is a search of every element.
+    section = _first(meta.get("article:section"), _ld_section(ld)) or _first(
+        _breadcrumb(tree, title, ld_objects)
+    )
+    author_role = _first(_ld_str(ld_person, "jobTitle"), _box_part(author_box, _ROLE))
+    author_bio = _first(_ld_str(ld_person, "description"), _box_bio(author_box))
+    # Last: the body is read from the tree with its furniture stripped in place, after which
+    # the tree and the elements found in it (figure, author box) no longer show the page.
+    body = _body(tree, url, title, ld, surveyed)
     return ExtractedPage(
-        canonical_url=_canonical(tree, meta, url),
-        section=_first(meta.get("article:section"), _ld_section(ld), _breadcrumb(tree, title)),
+        canonical_url=canonical_url,
+        section=section,
         title=title,
         author=author,
-        author_role=_first(_ld_str(ld_person, "jobTitle"), _box_part(author_box, _ROLE)),
-        author_bio=_first(_ld_str(ld_person, "description"), _box_bio(author_box)),
+        author_role=author_role,
+        author_bio=author_bio,
         image_alt=image_alt,
         image_caption=image_caption,
         has_image=has_image,
-        body=_body(tree, url, title, ld),
+        body=body,
         published=_first(_ld_str(ld, "datePublished"), meta.get("article:published_time")),
         modified=_first(_ld_str(ld, "dateModified"), meta.get("article:modified_time")),
     )
+
+
+# -- the tree's element classes ----------------------------------------------------------
+
+# lxml makes a Python object for an element each time code reaches it (an XPath result, an
+# iteration step) and no object for it is alive. For a tree parsed by lxml.html, the class
+# of that object is chosen by a Python method, HtmlElementClassLookup.lookup, so every step
+# of every walk, ours and trafilatura's over its copies, pays a Python call: about a tenth
+# of the extraction's time. The class lookup belongs to the document's parser and copies
+# keep it, so the parsed tree's content is moved into a document of a parser with lxml's
+# own lookup in C, which gives every element the same HtmlElement class. Only the special
+# classes of form controls (FormElement, InputElement...) are lost, and neither this module
+# nor trafilatura uses what they add.
+_C_LOOKUP_PARSER = html.HTMLParser()
+_C_LOOKUP_PARSER.set_element_class_lookup(
+    etree.ElementDefaultClassLookup(
+        element=html.HtmlElement,
+        comment=html.HtmlComment,
+        pi=html.HtmlProcessingInstruction,
+        entity=html.HtmlEntity,
+    )
+)
+
+
+def _with_c_lookup(tree: Any) -> Any:
+    """The same tree, its content moved under a root of the C-lookup parser's document."""
+    try:
+        root = _C_LOOKUP_PARSER.makeelement(tree.tag, attrib=dict(tree.attrib))
+    except ValueError:  # a root name lxml will not create: the slower tree is as good
+        return tree
+    root.text = tree.text
+    root.extend(list(tree))
+    return root
 
 
 # -- small helpers ---------------------------------------------------------------------
 
 
 def _first(*values: str | None) -> str | None:
+    """The first value that is not blank, its whitespace collapsed; ``_first(a, b, c)`` is
+    ``_first(a, b) or _first(c)``, which lets a costly last candidate be looked up only
+    when it is needed."""
     for value in values:
         if value and value.strip():
             return _SPACE.sub(" ", value).strip()
@@ -111,34 +158,55 @@ def _first(*values: str | None) -> str | None:
 # -- meta tags and JSON-LD ----------------------------------------------------------------
 
 
+# Lookups by tag name below walk the tree with lxml's iter(tag), which compares names in C
+# and makes an object only for the elements it yields; an XPath `//meta` costs as much as
+# a walk that makes an object for every element.
+
+
 def _meta_tags(tree: Any) -> dict[str, str]:
     """The first value of each ``<meta property|name>`` tag, keys lower-cased."""
     found: dict[str, str] = {}
-    for element in elements(tree, "//meta[@content]"):
+    for element in tree.iter("meta"):
+        value = element.get("content")
+        if value is None:
+            continue
         key = (element.get("property") or element.get("name") or "").strip().lower()
-        value = (element.get("content") or "").strip()
+        value = value.strip()
         if key and value and key not in found:
             found[key] = value
     return found
 
 
-def _json_ld_objects(tree: Any) -> Iterator[dict[str, Any]]:
-    for script in elements(tree, '//script[contains(@type, "ld+json")]'):
+def _json_ld_objects(tree: Any) -> list[dict[str, Any]]:
+    """Every JSON-LD object of the page, read once for the article and the breadcrumb."""
+    objects: list[dict[str, Any]] = []
+    for script in tree.iter("script"):
+        if "ld+json" not in (script.get("type") or ""):
+            continue
         try:
             data = json.loads(script.text or "", strict=False)
-        except ValueError:
-            continue  # publishers ship broken JSON-LD; the other sources still count
-        yield from _flatten_ld(data)
+        except (ValueError, RecursionError):
+            # Publishers ship broken JSON-LD, and a hostile page nests it past any
+            # parser's depth: the other blocks and sources still count.
+            continue
+        objects.extend(_flatten_ld(data))
+    return objects
 
 
-def _flatten_ld(data: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(data, list):
-        for item in data:
-            yield from _flatten_ld(item)
-    elif isinstance(data, dict):
-        yield data
-        if "@graph" in data:
-            yield from _flatten_ld(data["@graph"])
+def _flatten_ld(data: Any) -> list[dict[str, Any]]:
+    """The objects of one JSON-LD block in document order, lists opened and ``@graph``
+    followed (without recursion: the nesting is the page's to choose)."""
+    found: list[dict[str, Any]] = []
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(reversed(item))
+        elif isinstance(item, dict):
+            found.append(item)
+            if "@graph" in item:
+                pending.append(item["@graph"])
+    return found
 
 
 def _ld_types(obj: dict[str, Any]) -> set[str]:
@@ -147,8 +215,8 @@ def _ld_types(obj: dict[str, Any]) -> set[str]:
     return {k.rsplit("/", 1)[-1] for k in kinds if isinstance(k, str)}
 
 
-def _json_ld_article(tree: Any) -> dict[str, Any]:
-    for obj in _json_ld_objects(tree):
+def _json_ld_article(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    for obj in objects:
         if _ld_types(obj) & ARTICLE_TYPES:
             return obj
     return {}
@@ -194,27 +262,31 @@ def _ld_section(ld: dict[str, Any]) -> str | None:
 
 
 def _article_container(tree: Any) -> Any:
-    for xpath in ("//article", "//main", '//*[@role="main"]', "//body"):
-        found = next(elements(tree, xpath), None)
+    for tag in ("article", "main"):
+        found = next(tree.iter(tag), None)
         if found is not None:
             return found
-    return tree
+    found = next(elements(tree, '//*[@role="main"]'), None)
+    return found if found is not None else next(tree.iter("body"), tree)
 
 
 def _h1(container: Any) -> str | None:
-    heading = next(elements(container, ".//h1"), None)
+    heading = next(container.iterdescendants("h1"), None)
     return element_text(heading) or None
 
 
 def _canonical(tree: Any, meta: dict[str, str], url: str) -> str | None:
-    link = next(elements(tree, '//link[@rel="canonical"][@href]'), None)
+    link = next(
+        (e for e in tree.iter("link") if e.get("rel") == "canonical" and e.get("href") is not None),
+        None,
+    )
     href = link.get("href") if link is not None else meta.get("og:url")
     return urljoin(url, href.strip()) if href and href.strip() else None
 
 
-def _breadcrumb(tree: Any, title: str | None) -> str | None:
+def _breadcrumb(tree: Any, title: str | None, ld_objects: list[dict[str, Any]]) -> str | None:
     """The last breadcrumb that is not the article itself."""
-    for obj in _json_ld_objects(tree):
+    for obj in ld_objects:
         if "BreadcrumbList" in _ld_types(obj):
             items = obj.get("itemListElement") or []
             names = [_crumb_name(i) for i in items if isinstance(i, dict)]
@@ -251,10 +323,13 @@ _IMAGES = ".//img | .//amp-img"
 
 
 def _lead_figure(container: Any) -> Any:
-    for figure in elements(container, ".//figure"):
-        if next(elements(figure, _IMAGES), None) is not None:
+    for figure in container.iterdescendants("figure"):
+        if next(figure.iterdescendants(*_IMAGE_TAGS), None) is not None:
             return figure
     return None
+
+
+_IMAGE_TAGS = ("img", "amp-img")
 
 
 def _image_fields(figure: Any, meta: dict[str, str]) -> tuple[str | None, str | None, bool]:
@@ -286,14 +361,27 @@ def _is_credit(element: Any) -> bool:
     return bool(_CREDIT.search(f"{classes(element)} {element.get('itemprop') or ''}"))
 
 
-def _author_box(tree: Any) -> Any:
-    """The page's author box: an element named for the author that holds a name and more."""
-    for element in elements(tree, "//body//*[@class or @id]"):
-        if element.tag in {"a", "span", "img", "meta", "link", "time"}:
-            continue
-        if _AUTHOR_BOX.search(classes(element)) and len(element_text(element)) > 40:
+def _author_box(bodies: list[Any], surveyed: Survey | None) -> Any:
+    """The page's author box: an element named for the author that holds a name and more,
+    the first in document order (the first body's are in ``surveyed``)."""
+    named = surveyed.author_named if surveyed is not None else []
+    for element in named:
+        if _holds_author(element):
             return element
+    for body in bodies[1:]:  # libxml2 makes one <body>; a second one is searched in full
+        for element in body.iterdescendants():
+            if not isinstance(element.tag, str):
+                continue
+            if AUTHOR_BOX.search(classes(element)) and _holds_author(element):
+                return element
     return None
+
+
+def _holds_author(element: Any) -> bool:
+    return element.tag not in _NOT_AN_AUTHOR_BOX and len(element_text(element)) > 40
+
+
+_NOT_AN_AUTHOR_BOX = frozenset({"a", "span", "img", "meta", "link", "time"})
 
 
 def _part_classes(element: Any, box: Any) -> str:
@@ -333,8 +421,10 @@ def _box_bio(box: Any) -> str | None:
 # -- body ---------------------------------------------------------------------------------------
 
 
-def _body(tree: Any, url: str, title: str | None, ld: dict[str, Any]) -> tuple[str, ...]:
-    page = _page_lines(tree, url)
+def _body(
+    tree: Any, url: str, title: str | None, ld: dict[str, Any], surveyed: Survey | None
+) -> tuple[str, ...]:
+    page = _page_lines(tree, url, surveyed)
     if title:
         heading = clean(title)
         page = [line for i, line in enumerate(page) if i >= _TITLE_LINES or line != heading]
@@ -353,9 +443,9 @@ _RELATIVE_TIME = re.compile(
 )
 
 
-def _page_lines(tree: Any, url: str) -> list[str]:
+def _page_lines(tree: Any, url: str, surveyed: Survey | None) -> list[str]:
     document = trafilatura.bare_extraction(
-        strip_furniture(tree),
+        strip_furniture(tree, surveyed),
         url=url,
         output_format="xml",
         include_comments=False,

@@ -47,13 +47,13 @@ class HostGate:
         if host is None:
             host = self._hosts[key] = _Host(asyncio.Semaphore(self.concurrency))
         async with host.slots:
-            # Each request claims its start time before it waits for it: the claims
-            # queue up at least ``gap`` apart, with nothing to lock (one event loop).
-            now = asyncio.get_running_loop().time()
-            start = max(now, host.next_start)
-            host.next_start = start + self.gap
-            if start > now:
-                await asyncio.sleep(start - now)
+            # A request starts once ``gap`` has passed since the last one started, as seen
+            # when it wakes (a loop running late must not bunch starts up). One event loop:
+            # the check and the claim cannot be interleaved, so no lock is needed.
+            loop = asyncio.get_running_loop()
+            while (wait := host.next_start - loop.time()) > 0:
+                await asyncio.sleep(wait)
+            host.next_start = loop.time() + self.gap
             yield
 
 

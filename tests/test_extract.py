@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from lxml import etree, html
 
 from ingester.blocks import element_text, fragment_lines, text_lines, xml_blocks
@@ -193,6 +194,29 @@ def test_json_ld_article_body_stands_in_for_a_script_rendered_page() -> None:
     markup = page(shell, head=ld_script(headline=TITLE, articleBody="\n\n".join(PARAGRAPHS)))
 
     assert body_of(markup) == PARAGRAPHS
+
+
+@pytest.mark.parametrize(
+    "nesting", ["[" * 100_000 + "]" * 100_000, '{"a":' * 100_000 + "1" + "}" * 100_000]
+)
+def test_json_ld_nested_past_any_depth_is_passed_over(nesting: str) -> None:
+    hostile = f'<script type="application/ld+json">{nesting}</script>'
+    markup = page(article(), head=ld_script(headline="From JSON-LD") + hostile)
+
+    extracted = extract_page(markup.encode("utf-8"), URL)
+
+    assert extracted.title == "From JSON-LD"
+    assert extracted.body[-len(PARAGRAPHS) :] == PARAGRAPHS
+
+
+def test_json_ld_graphs_and_lists_are_read_in_document_order() -> None:
+    graph = {"@graph": [[{"@type": "WebPage"}], {"@type": "NewsArticle", "headline": "First"}]}
+    later = {"@type": "NewsArticle", "headline": "Second"}
+    blocks = "".join(
+        f'<script type="application/ld+json">{json.dumps(d)}</script>' for d in (graph, later)
+    )
+
+    assert extract_page(page(article(), head=blocks).encode("utf-8"), URL).title == "First"
 
 
 def test_page_text_wins_over_an_article_body_that_differs() -> None:
