@@ -64,7 +64,9 @@ class Fetcher:
         self._settings = settings
         self._gate = HostGate(settings.host_concurrency, settings.host_gap)
         self._robots = RobotsCache(self._get_robots)
-        timeout = httpx.Timeout(settings.timeout, connect=settings.connect_timeout)
+        # Only connecting has a bound of its own: the whole request's (``get``) covers
+        # every read, and a timer per read would only duplicate it.
+        timeout = httpx.Timeout(None, connect=settings.connect_timeout)
         self._extensions = {"timeout": timeout.as_dict()}
         self._feed_transport = transport or http_transport(guarded=not settings.private_feeds)
         self._page_transport = transport or http_transport(guarded=not settings.private_pages)
@@ -125,7 +127,9 @@ class Fetcher:
             headers.append(("If-None-Match", etag))
         if last_modified:
             headers.append(("If-Modified-Since", last_modified))
-        return httpx.Headers(headers)
+        # UTF-8, not httpx's ASCII: validators are sent back as the server gave them, and
+        # a server may well have put a non-ASCII byte in one.
+        return httpx.Headers(headers, encoding="utf-8")
 
     async def get(
         self,

@@ -1,7 +1,9 @@
 """The one place that connects the stages: fetch -> parse -> extract -> compose -> render -> store.
 
-A poll returns a ``PollResult`` for each feed instead of raising through the batch; only
-``IngesterError`` is expected, anything else is a bug and propagates.
+A poll returns a ``PollResult`` for each feed instead of raising through the batch. Only
+an archive that cannot be written (``StoreError``) stops a poll run; anything else that
+goes wrong with one feed, a bug included, is that feed's error and is logged with its
+traceback, so one feed never costs the others their poll.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from urllib.parse import urlsplit
 from .compose import compose
 from .config import Settings
 from .discover import advertised_feeds
-from .errors import ExtractError, FetchError, ParseError
+from .errors import ExtractError, FetchError, ParseError, StoreError
 from .extract import EXTRACTOR, extract_page
 from .fetch import Fetcher
 from .layout import render, text_hash, word_count
@@ -155,6 +157,18 @@ class Pipeline:
 
     async def poll_feed(self, feed: FeedForUpdate) -> PollResult:
         started, clock = self.clock(), time.monotonic()
+        try:
+            return await self._poll_feed(feed, started, clock)
+        except StoreError:
+            raise
+        except Exception as e:
+            log.exception("poll feed=%s failed unexpectedly", feed.label)
+            result = PollResult(
+                feed.label, "error", error=f"internal error: {type(e).__name__}: {e}"
+            )
+            return self._finish(feed, result, started, clock)
+
+    async def _poll_feed(self, feed: FeedForUpdate, started: datetime, clock: float) -> PollResult:
         try:
             fetched = await self.fetcher.get_feed(feed.url, feed.etag, feed.last_modified)
         except FetchError as e:

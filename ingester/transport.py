@@ -70,6 +70,12 @@ class _Body(httpx.AsyncByteStream):
         self._response.release()
 
 
+def _wire_headers(headers: httpx.Headers) -> list[tuple[str, str]]:
+    """The headers with their names as written (httpx's own views lower-case them)."""
+    encoding = headers.encoding
+    return [(name.decode(encoding), value.decode(encoding)) for name, value in headers.raw]
+
+
 class AiohttpTransport(httpx.AsyncBaseTransport):
     """GET requests over one aiohttp session, made on first use (inside the running loop)."""
 
@@ -85,7 +91,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             response = await self._session.request(
                 request.method,
                 str(request.url),
-                headers=request.headers.multi_items(),
+                headers=_wire_headers(request.headers),
                 allow_redirects=False,
                 timeout=self._timeout(request.extensions.get("timeout", {})),
             )

@@ -84,6 +84,18 @@ def test_sends_if_none_match_and_if_modified_since_when_given_validators() -> No
     assert headers["If-Modified-Since"] == modified
 
 
+def test_a_validator_with_non_ascii_characters_is_sent_as_utf8() -> None:
+    # A server put a byte past ASCII into its ETag; sending it back must not fail the poll.
+    router = respx.Router()
+    route = router.get(FEED).mock(return_value=httpx.Response(304))
+
+    result = fetch(router, lambda f: f.get_feed(FEED, etag='"café-ÿ"'))
+
+    assert result.status == 304
+    sent = dict(route.calls.last.request.headers.raw)
+    assert sent[b"If-None-Match"] == '"café-ÿ"'.encode()
+
+
 def test_sends_only_the_validator_it_was_given() -> None:
     router = respx.Router()
     route = router.get(PAGE).mock(return_value=httpx.Response(200, content=b"<p>x</p>"))

@@ -573,6 +573,42 @@ def test_a_poll_that_finds_nothing_new_is_logged_only_at_debug(
     assert "status=not_modified" in polls[1][1] or "status=unchanged" in polls[1][1]
 
 
+class FailingTransport(httpx.AsyncBaseTransport):
+    """The real transport, except that one path meets a bug (an exception nobody expects)."""
+
+    def __init__(self, path: str) -> None:
+        self.inner = http_transport(guarded=False)
+        self.path = path
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == self.path:
+            raise RuntimeError("a bug")
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def test_a_bug_met_polling_one_feed_is_that_feeds_error_and_the_others_are_polled(
+    harness: Harness, server: LocalServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    items = serve_pages(server, {"/a/storm": STORM})
+    server.set_text("/good.xml", rss("Harbour News", server.url("/"), items), RSS_TYPE)
+    server.set_text("/bad.xml", rss("Harbour News", server.url("/"), items), RSS_TYPE)
+    harness.transport = lambda: FailingTransport("/bad.xml")
+    harness.add(server.url("/good.xml"), "good")
+    harness.add(server.url("/bad.xml"), "bad")
+
+    results = {r.feed: r for r in harness.poll_due()}
+
+    assert results["good"].status == "ok" and results["good"].new_articles == 1
+    assert results["bad"].status == "error"
+    assert results["bad"].error == "internal error: RuntimeError: a bug"
+    assert harness.feed("bad")["last_error"] == "internal error: RuntimeError: a bug"
+    assert harness.feed("bad")["consecutive_failures"] == 1
+    assert any(r.exc_info and "poll feed=bad failed" in r.message for r in caplog.records)
+
+
 # -- robots.txt and the per-host gap --------------------------------------------------------
 
 
