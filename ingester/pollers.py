@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import multiprocessing
 import os
@@ -40,6 +41,7 @@ Outcome = TypeVar("Outcome", PollResult, ArticleOutcome)
 
 RESULT_BATCH = 100  # outcomes per message back; fewer when a job is slow to finish
 RESULT_WAIT = 0.1  # seconds a finished outcome waits for others to share its message
+GC_YOUNG_THRESHOLD = 10_000  # allocations between collections of young objects (default 700)
 STOP_WAIT = 20.0  # seconds a poller has to finish its writes after being asked to stop
 
 
@@ -164,6 +166,13 @@ def serve(
 ) -> None:
     worker_setup()
     configure_logging(log_level, force=True)
+    # A poll makes hundreds of short-lived objects and a poller keeps tens of thousands
+    # (connections, parsed URLs, its modules): at Python's default thresholds the cycle
+    # collector took about a fifth of a 304 poll's time, mostly in full collections.
+    # Young objects are collected ten times less often, and what exists at start is left
+    # out of every collection.
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
+    gc.freeze()
     asyncio.run(_serve(jobs, results, settings, db_path))
 
 
