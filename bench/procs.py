@@ -54,17 +54,23 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def status_kib(pid: int, key: str) -> int | None:
-    """A ``kB`` figure from /proc/<pid>/status (``VmHWM``: peak resident set), or None."""
+def _proc_field(pid: int, file: str, key: str) -> str | None:
+    """The value of a ``key: value`` line of /proc/<pid>/<file>, or None."""
     try:
-        lines = (PROC / str(pid) / "status").read_text().splitlines()
+        lines = (PROC / str(pid) / file).read_text().splitlines()
     except OSError:
         return None
     for line in lines:
         name, _, value = line.partition(":")
         if name == key:
-            return int(value.split()[0])
+            return value
     return None
+
+
+def status_kib(pid: int, key: str) -> int | None:
+    """A ``kB`` figure from /proc/<pid>/status (``VmHWM``: peak resident set), or None."""
+    value = _proc_field(pid, "status", key)
+    return None if value is None else int(value.split()[0])
 
 
 def cmdline(pid: int) -> str:
@@ -77,15 +83,8 @@ def cmdline(pid: int) -> str:
 
 def io_counter(pid: int, key: str) -> int | None:
     """A counter from /proc/<pid>/io (``wchar``: bytes passed to write() and its kin)."""
-    try:
-        lines = (PROC / str(pid) / "io").read_text().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        name, _, value = line.partition(":")
-        if name == key:
-            return int(value)
-    return None
+    value = _proc_field(pid, "io", key)
+    return None if value is None else int(value)
 
 
 def _signal(pid: int, signum: int) -> None:
