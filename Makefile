@@ -56,11 +56,11 @@ profile: $(STAMP)
 
 # Offline: sample feeds and pages on 127.0.0.1, a poll, a few articles, then Datasette.
 demo: $(STAMP)
-	$(BIN)/python -m ingester.demo
+	$(BIN)/python -m bench.demo
 
-# docs/schema.md is generated from the descriptions in ingester/schema.py.
+# docs/schema.md is generated from the descriptions in ingester/store/descriptions.py.
 docs: $(STAMP)
-	$(BIN)/python -c "from ingester.schema import schema_markdown; print(schema_markdown(), end='')" \
+	$(BIN)/python -c "from ingester.store.descriptions import schema_markdown; print(schema_markdown(), end='')" \
 		> docs/schema.md
 
 # Re-pin after editing pyproject.toml's dependencies (needs network to the registry).

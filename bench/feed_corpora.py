@@ -36,7 +36,8 @@ import feedparser
 from ingester.config import Settings
 from ingester.errors import IngesterError
 from ingester.fetch import Fetcher
-from ingester.parse import feedparser_result, parse_feed
+from ingester.parse import parse_feed
+from ingester.parse.feed import feedparser_result
 
 PROJECT = Path(__file__).resolve().parent.parent
 # The tests' local HTTP server (standard library only); tests/ is not a package, and pytest
@@ -417,14 +418,14 @@ def report_feedparser_tests(result: FeedparserTestsResult) -> list[str]:
     r1, r2, r3 = (f"{t.rate:.1%}" for t in tallies)
     lines.append(f"  {'pass rate':10}{r1:>8}{r2:>12}{r3:>13}")
     lines.append(
-        "  (unsanitised: feedparser by itself with sanitize_html=False, as parse.py calls it)"
+        "  (unsanitised: feedparser by itself with sanitize_html=False, as parse/feed.py calls it)"
     )
     regressions = result.regressions()
     sanitiser = [c for c in regressions if result.sanitiser_only(c)]
     base = [c for c in regressions if not result.sanitiser_only(c) and result.base_uri_only(c)]
     other = result.unexplained()
     for label, group in (
-        ("its sanitiser's doing (parse.py turns it off)", sanitiser),
+        ("its sanitiser's doing (parse/feed.py turns it off)", sanitiser),
         ("the feed's URL as base (feedparser's suite reads files that have none)", base),
         ("unexplained", other),
     ):

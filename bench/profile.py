@@ -23,8 +23,7 @@ from pathlib import Path
 from bench import site
 from bench.eval_extraction import BENCHMARK, corpora_root
 from ingester.config import Settings
-from ingester.fetch import Fetcher
-from ingester.pipeline import Pipeline
+from ingester.pipeline import Pipeline, open_pipeline
 from ingester.store import Store
 from ingester.types import FeedSpec, PollResult
 
@@ -61,10 +60,10 @@ def report(stats: pstats.Stats, rows: int = 18) -> None:
         print(f"  {cumulative / total:6.1%}  {where}")
 
 
-async def phases(web: site.Site, store: Store, settings: Settings, new_articles: int) -> None:
+async def phases(web: site.Site, db: Path, settings: Settings, new_articles: int) -> None:
     feeds = web.layout.feeds
-    async with Fetcher(settings) as fetcher:
-        pipeline = Pipeline(settings, store, fetcher)
+    async with open_pipeline(settings, db, extraction_workers=False) as pipeline:
+        store = pipeline.store
         await pipeline.poll(store.active_feeds(3600))  # the first poll: not profiled
         await profiled("re-poll, unchanged (304)", feeds, "feeds", due(pipeline, store))()
         web.rebuild_all(site.EPOCH + timedelta(days=1))
@@ -93,13 +92,14 @@ def main() -> None:
     nginx = site.Nginx(workdir, web.root, layout.port, layout.hosts)
     try:
         nginx.start(layout.feed_url(0))
-        store = Store(workdir / "archive.db")
+        db = workdir / "archive.db"
+        store = Store(db)
         specs = [FeedSpec(layout.feed_url(n)) for n in range(layout.feeds)]
         store.sync_feeds(specs, datetime.now(UTC))
+        store.close()
         settings = Settings(concurrency=200, host_gap=0.0, private_pages=True, jitter=0.0)
         print(f"# one process, {layout.feeds} feeds on {layout.hosts} loopback hosts")
-        asyncio.run(phases(web, store, settings, args.new_articles))
-        store.close()
+        asyncio.run(phases(web, db, settings, args.new_articles))
     finally:
         nginx.stop()
         shutil.rmtree(workdir, ignore_errors=True)

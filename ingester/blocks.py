@@ -3,7 +3,7 @@
 Three kinds of input reach the body: trafilatura's XML tree of the page's main text, the
 HTML fragments a feed carries, and the plain ``articleBody`` text a publisher puts in its
 JSON-LD. Each becomes the same thing, a tuple of lines. This module knows nothing of
-trafilatura itself; extract.py hands it trees and strings.
+trafilatura itself; extract/ hands it trees and strings.
 """
 
 from __future__ import annotations

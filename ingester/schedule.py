@@ -1,20 +1,20 @@
-"""When to poll a feed next and when to re-check an article: pure functions of the clock.
+"""Pure timing rules: when to poll a feed next, when to re-check an article, in which
+order to take a run's feeds.
 
 Nothing here reads the clock or does I/O; the caller passes ``now`` and a random source,
-so every rule can be tested at any instant.
+so every rule can be tested at any instant. What a response's headers say about freshness
+is read in ``fetch.headers``; this module only weighs it.
 """
 
 from __future__ import annotations
 
 import random
-import re
-from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
-from typing import Any
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from .config import Settings
 from .types import FeedForUpdate, PollResult
+from .urls import host_key
 
 
 def poll_interval(feed: FeedForUpdate, server_interval: int | None, settings: Settings) -> int:
@@ -77,44 +77,14 @@ def _jittered(seconds: float, jitter: float, rng: random.Random) -> float:
     return seconds * (1 + rng.uniform(-jitter, jitter))
 
 
-_MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
-
-
-def cache_interval(headers: Mapping[str, str], now: datetime) -> int | None:
-    """How long the response says it stays fresh: Cache-Control max-age, else Expires.
-
-    ``no-store``/``no-cache`` say nothing about when to come back, so they give None.
-    """
-    control = headers.get("cache-control", "")
-    if "no-store" in control.lower() or "no-cache" in control.lower():
-        return None
-    if match := _MAX_AGE.search(control):
-        return int(match.group(1)) or None
-    expires = http_date(headers.get("expires"))
-    if expires is None:
-        return None  # absent, or "0" and other invalid dates, which mean already expired
-    # Against the server's own Date when it sends one, so a skewed clock does not matter.
-    seconds = int((expires - (http_date(headers.get("date")) or now)).total_seconds())
-    return seconds if seconds > 0 else None
-
-
-def http_date(value: str | None) -> datetime | None:
-    """An HTTP date (RFC 9110 5.6.7) as an aware datetime; None when absent or invalid."""
-    if not value:
-        return None
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-
-
-def daemon_health(daemon: Mapping[str, Any] | None, now: datetime) -> dict[str, Any]:
-    """The daemon's heartbeat row, judged: running (not stopped cleanly) and healthy
-    (running, with a heartbeat younger than three ticks and a minute's slack)."""
-    if daemon is None:
-        return {"running": False, "healthy": False}
-    age = (now - datetime.fromisoformat(daemon["heartbeat_at"])).total_seconds()
-    running = daemon["stopped_at"] is None
-    healthy = running and age <= 3 * daemon["tick"] + 60
-    return {**daemon, "heartbeat_age": round(age), "running": running, "healthy": healthy}
+def interleave_hosts(urls: Sequence[str]) -> list[int]:
+    """Positions of ``urls`` in an order where each host's come round in turn: a host's
+    second URL only after every host's first, so no run of one host's feeds waits on its
+    gate while other hosts sit idle. Order within a host is kept."""
+    rank: dict[str, int] = {}
+    keyed = []
+    for index, url in enumerate(urls):
+        host = host_key(url)
+        rank[host] = rank.get(host, -1) + 1
+        keyed.append((rank[host], index))
+    return [index for _, index in sorted(keyed)]

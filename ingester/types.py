@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 
 # ok: parsed; not_modified: a 304; unchanged: a 200 with the same bytes as last time;
 # gone: a 410, polling stops; error: anything else that failed.
@@ -82,6 +85,17 @@ class ParsedEntry:
     categories: tuple[str, ...] = ()
     published: str | None = None  # ISO 8601, UTC
     updated: str | None = None
+
+    def to_json(self) -> str:
+        """The entry as the archive keeps it (``feed_entries.entry``); equal entries give
+        equal text, which is how a poll tells an entry that changed."""
+        return json.dumps(dataclasses.asdict(self), ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> ParsedEntry:
+        data: dict[str, Any] = json.loads(text)
+        data["categories"] = tuple(data.get("categories") or ())
+        return cls(**data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +177,60 @@ class ArticleUrls:
 
 
 @dataclass(frozen=True, slots=True)
+class ArticleForUpdate:
+    """What the pipeline needs to know about an archived article before re-fetching it."""
+
+    id: int
+    url: str
+    page_etag: str | None
+    page_last_modified: str | None
+    page_sha256: str | None
+    latest_sha256: str | None  # of the version shown at the last look
+    latest_source: str | None
+    latest_extractor: str | None
+    first_seen_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageToStore:
+    """A fetched page's bytes and validators."""
+
+    content: bytes
+    sha256: str
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PollRecord:
+    """One finished poll, waiting to be written with others."""
+
+    feed: FeedForUpdate
+    result: PollResult
+    started_at: datetime
+    next_poll_at: datetime | None
+    updates: dict[str, str | None]  # etag, last_modified, title, moved_to, content_sha256
+
+
+@dataclass(frozen=True, slots=True)
+class DueArticle:
+    """An article whose page is due to be looked at again."""
+
+    article_id: int
+    url: str
+    first_seen_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPage:
+    """An article's last fetched page, as re-extraction needs it."""
+
+    article_id: int
+    url: str
+    page_sha256: str
+
+
+@dataclass(frozen=True, slots=True)
 class StoreOutcome:
     new_article: bool
     new_version: bool
@@ -184,3 +252,35 @@ class PollResult:
     duration_ms: int = 0
     server_interval: int | None = None  # the least interval the server asked for, seconds
     retry_after: int | None = None  # seconds, from a 429 or 503
+
+
+# -- what the pipeline hands back ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleOutcome:
+    url: str
+    new_article: bool = False
+    new_version: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What archiving a URL would store, computed without writing anything."""
+
+    text: str | None  # the article layout, or None when the page yields no article
+    stored: str | None  # the article's current version, if archived
+    stored_number: int | None = None
+    entries: tuple[tuple[str, str, bool], ...] = ()  # a feed's (title, link, archived?)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchOutcome:
+    """What a one-off ``fetch URL`` turned out to be and did."""
+
+    kind: str  # "feed" or "article"
+    poll: PollResult | None = None
+    article: ArticleOutcome | None = None
+    preview: Preview | None = None
+    advertised: tuple[str, ...] = ()  # feeds an HTML page links to

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 # Parameters that identify a campaign or a click, never an article.
@@ -66,6 +67,22 @@ def canonicalize(url: str) -> str:
     path = parts.path or ("/" if netloc else "")
     # Stripped again: whitespace before a dropped query or fragment is now at the end.
     return urlunsplit((scheme, netloc, path, "&".join(kept), "")).strip()
+
+
+@functools.lru_cache(maxsize=50_000)  # the same feeds' hosts, tick after tick
+def host_key(url: str) -> str:
+    """Scheme and host (with port) in lower case: what per-host limits and sharding go by."""
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def is_web_url(url: str) -> bool:
+    """An http(s) URL with a host: something a page can be fetched at."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1" from a feed: not a URL anything can be fetched at
+        return False
+    return parts.scheme in {"http", "https"} and bool(parts.netloc)
 
 
 def same_site(a: str, b: str) -> bool:

@@ -16,9 +16,9 @@ from conftest import PROJECT, Archive
 from httpserver import LocalServer
 from samples import FeedItem, SamplePage, rss, sentences
 
-from ingester.layout import render, text_hash
-from ingester.schema import MIGRATIONS
+from ingester.render import render, text_hash
 from ingester.store import Store
+from ingester.store.migrations import MIGRATIONS
 from ingester.types import Article, ArticleUrls, VersionToStore
 
 pytestmark = pytest.mark.e2e

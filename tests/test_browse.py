@@ -30,10 +30,12 @@ import pytest
 from conftest import PROJECT, Archive, cli_env
 from datasette.app import Datasette
 
-from ingester import browse
-from ingester.layout import render, text_hash, word_count
-from ingester.schema import TABLES, schema_markdown
-from ingester.store import Store, iso
+from ingester.clock import iso
+from ingester.query import browse
+from ingester.render import render, text_hash, word_count
+from ingester.store import Store
+from ingester.store.descriptions import TABLES, schema_markdown
+from ingester.store.saved_queries import QUERIES
 from ingester.types import (
     Article,
     ArticleUrls,
@@ -342,7 +344,7 @@ def test_the_database_page_lists_every_saved_query(news: Path) -> None:
 
     assert page.status_code == 200
     text = html.unescape(page.text)
-    for name, query in browse.QUERIES.items():
+    for name, query in QUERIES.items():
         assert query["title"] in text, name
         assert f"/archive/{name}" in text, name
 

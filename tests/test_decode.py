@@ -15,9 +15,9 @@ import zstandard
 from httpserver import LocalServer, Route
 
 from ingester.config import Settings
-from ingester.decode import BodyTooLarge, UndecodableBody, content_encodings, decode_body
 from ingester.errors import FetchError
 from ingester.fetch import Fetcher
+from ingester.fetch.decode import BodyTooLarge, UndecodableBody, content_encodings, decode_body
 
 CORPUS = Path(os.environ.get("INGESTER_CORPORA", "../shared/corpora")) / "malicious-input"
 SCRAPY = CORPUS / "scrapy-compression"

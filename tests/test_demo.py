@@ -27,7 +27,7 @@ def free_port() -> int:
 
 def test_the_demo_polls_the_sample_site_and_shows_articles() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "ingester.demo", "--no-serve", "--show", "2"],
+        [sys.executable, "-m", "bench.demo", "--no-serve", "--show", "2"],
         capture_output=True,
         text=True,
         env=cli_env(),
@@ -47,7 +47,7 @@ def test_the_demo_polls_the_sample_site_and_shows_articles() -> None:
 def test_the_demo_serves_datasette_until_ctrl_c() -> None:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "ingester.demo", "--show", "0", "--port", str(port)],
+        [sys.executable, "-m", "bench.demo", "--show", "0", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=cli_env(),

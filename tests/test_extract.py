@@ -9,7 +9,7 @@ from lxml import etree, html
 
 from ingester.blocks import element_text, fragment_lines, text_lines, xml_blocks
 from ingester.extract import extract_page
-from ingester.furniture import _link_blocks
+from ingester.extract.furniture import _link_blocks
 
 URL = "https://news.example.com/2025/10/story"
 

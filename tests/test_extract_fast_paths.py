@@ -8,8 +8,10 @@ from lxml import html
 from trafilatura.utils import load_html
 
 from ingester.blocks import clean
-from ingester.extract import _author_box, _with_c_lookup, extract_page
-from ingester.furniture import AUTHOR_BOX, Names, strip_furniture, survey
+from ingester.extract import extract_page
+from ingester.extract.authorbox import find_author_box
+from ingester.extract.furniture import AUTHOR_BOX, Names, strip_furniture, survey
+from ingester.extract.page import with_c_lookup
 
 CASE_BLIND = re.compile(
     r"(?:^|[\s_-])(?:share|author-box|byline)(?:$|[\s_-])",
@@ -35,7 +37,7 @@ def test_tree_with_c_lookup_keeps_the_page_and_its_element_class() -> None:
     source = '<html lang="en" xmlns:og="http://ogp.me/ns#"><head><title>T</title></head>'
     source += '<body><form><input name="q"></form><p>Text</p></body></html>'
     tree = load_html(source)
-    moved = _with_c_lookup(load_html(source))
+    moved = with_c_lookup(load_html(source))
 
     assert html.tostring(moved) == html.tostring(tree)
     assert moved.get("lang") == "en"
@@ -50,8 +52,8 @@ def test_survey_made_before_stripping_strips_the_same() -> None:
         "<p>Body text long enough to count as a paragraph of the article itself.</p>"
         "<aside>Aside</aside></div></body></html>"
     )
-    plain = strip_furniture(_with_c_lookup(load_html(source)))
-    tree = _with_c_lookup(load_html(source))
+    plain = strip_furniture(with_c_lookup(load_html(source)))
+    tree = with_c_lookup(load_html(source))
     surveyed = strip_furniture(tree, survey(next(tree.iter("body"))))
 
     assert html.tostring(surveyed) == html.tostring(plain)
@@ -59,7 +61,7 @@ def test_survey_made_before_stripping_strips_the_same() -> None:
 
 
 def test_author_box_is_the_first_named_one_that_holds_text() -> None:
-    tree = _with_c_lookup(
+    tree = with_c_lookup(
         load_html(
             "<html><body><a class='author'>Link</a><div class='Author-Box'>Short</div>"
             "<div id='about-author'>Jane Doe writes about harbours and ships for the paper.</div>"
@@ -67,7 +69,7 @@ def test_author_box_is_the_first_named_one_that_holds_text() -> None:
         )
     )
     bodies = list(tree.iter("body"))
-    box = _author_box(bodies, survey(bodies[0]))
+    box = find_author_box(bodies, survey(bodies[0]))
 
     assert box is not None and box.get("id") == "about-author"
     assert AUTHOR_BOX.search("x AUTHOR-BOX y")

@@ -21,11 +21,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from samples import FeedItem, SamplePage, atom, rss, sentences
 
-from ingester.compose import compose
 from ingester.errors import ExtractError, ParseError
 from ingester.extract import extract_page
-from ingester.layout import render
 from ingester.parse import parse_feed
+from ingester.render import compose, render
 from ingester.types import ExtractedPage, ParsedFeed
 
 T = TypeVar("T")

@@ -10,7 +10,7 @@ from httpserver import LocalServer, Route
 from ingester.config import Settings
 from ingester.errors import FetchError
 from ingester.fetch import Fetcher
-from ingester.guard import GuardedResolver, PrivateAddressError, is_public
+from ingester.fetch.guard import GuardedResolver, PrivateAddressError, is_public
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingester.compose import compose
 from ingester.extract import extract_page
-from ingester.layout import clean_line, render, text_hash, word_count
+from ingester.render import compose, render, text_hash, word_count
+from ingester.render.layout import clean_line
 from ingester.types import Article
 
 PAGES = Path(__file__).resolve().parent / "data" / "pages"

@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ingester.config import Settings
-from ingester.fetch import retry_after_seconds
-from ingester.policy import cache_interval, next_check_at, next_poll_at, poll_interval
+from ingester.fetch.headers import cache_interval, retry_after_seconds
+from ingester.schedule import next_check_at, next_poll_at, poll_interval
 from ingester.types import FeedForUpdate, PollResult, PollStatus
 
 NOW = datetime(2025, 7, 21, 12, 0, 0, tzinfo=UTC)

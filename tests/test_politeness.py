@@ -24,7 +24,7 @@ import respx
 from ingester.config import DEFAULT_USER_AGENT, Settings
 from ingester.errors import FetchError
 from ingester.fetch import Fetcher
-from ingester.politeness import ROBOTS_ERROR_TTL, ROBOTS_TTL, HostGate, RobotsCache
+from ingester.fetch.politeness import ROBOTS_ERROR_TTL, ROBOTS_TTL, HostGate, RobotsCache
 from ingester.types import FetchResult
 
 T = TypeVar("T")

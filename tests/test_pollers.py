@@ -15,8 +15,8 @@ from httpserver import LocalServer, Route
 from samples import rss
 
 from ingester.config import Settings, load_config
-from ingester.pipeline import interleave_hosts
-from ingester.pollers import STOP_WAIT, Pollers, shard
+from ingester.daemon.pollers import STOP_WAIT, Pollers, shard
+from ingester.schedule import interleave_hosts
 from ingester.store import Store
 from ingester.types import FeedSpec, PollResult
 

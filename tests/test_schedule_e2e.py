@@ -37,13 +37,14 @@ from httpserver import LocalServer, Route
 from samples import FeedItem, SamplePage, rss, sentences
 from test_daemon import Daemon
 
+from ingester.clock import iso
 from ingester.config import DEFAULT_USER_AGENT, Config, Settings
+from ingester.daemon.ticker import Ticker
 from ingester.fetch import Fetcher
-from ingester.pipeline import ArticleOutcome, Pipeline
-from ingester.scheduler import Ticker
-from ingester.store import Store, iso
-from ingester.transport import http_transport
-from ingester.types import FeedSpec, PollResult
+from ingester.fetch.transport import http_transport
+from ingester.pipeline import Pipeline
+from ingester.store import Store
+from ingester.types import ArticleOutcome, FeedSpec, PollResult
 
 pytestmark = pytest.mark.e2e
 

@@ -22,9 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from ingester.compose import compose
 from ingester.extract import extract_page
-from ingester.layout import render
+from ingester.render import compose, render
 
 PAGES = Path(__file__).resolve().parent / "data" / "pages"
 GOLDEN_PAGES = sorted(

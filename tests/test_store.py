@@ -20,11 +20,20 @@ import pytest
 import sqlite_utils
 import zstandard
 
+from ingester.clock import iso
 from ingester.errors import NotFound, StoreError
-from ingester.layout import render, text_hash, word_count
-from ingester.schema import MIGRATIONS
-from ingester.store import PageToStore, Store, iso
-from ingester.types import Article, ArticleUrls, FeedForUpdate, FeedSpec, PollResult, VersionToStore
+from ingester.render import render, text_hash, word_count
+from ingester.store import Store
+from ingester.store.migrations import MIGRATIONS
+from ingester.types import (
+    Article,
+    ArticleUrls,
+    FeedForUpdate,
+    FeedSpec,
+    PageToStore,
+    PollResult,
+    VersionToStore,
+)
 
 T0 = datetime(2024, 5, 1, 9, 0, 0, tzinfo=UTC)
 T1 = T0 + timedelta(hours=1)

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from httpserver import LocalServer, Route
 
-from ingester.transport import http_transport
+from ingester.fetch.transport import http_transport
 
 T = TypeVar("T")
 

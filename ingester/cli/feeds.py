@@ -7,43 +7,16 @@ order), then bring the archive's feed rows in line and tell a running daemon to 
 from __future__ import annotations
 
 import json
-import os
-import signal
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from .config import load_config, parse_duration
-from .feedlist import add_feeds, remove_feed
-from .opml import parse_opml, render_opml
-from .pipeline import utcnow
-from .policy import daemon_health
-from .types import FeedSpec
-
-if TYPE_CHECKING:
-    from .cli import App
-
-
-def follow_config(app: App) -> None:
-    """The archive follows the edited file; a daemon with a fresh heartbeat reloads it."""
-    config = load_config(app.config_path)
-    if not app.db_path.exists():
-        return  # the first poll or start will read the file
-    store = app.store()
-    try:
-        store.sync_feeds(config.feeds, utcnow())
-        daemon = store.daemon()
-    finally:
-        store.close()
-    if not daemon_health(daemon, utcnow())["healthy"]:
-        return  # not running: it reads the file when it starts
-    assert daemon is not None
-    try:
-        os.kill(daemon["pid"], signal.SIGHUP)
-    except (ProcessLookupError, PermissionError):
-        return
-    click.echo(f"told the daemon (pid {daemon['pid']}) to reload", err=True)
+from ..config import load_config, parse_duration
+from ..config.feedlist import add_feeds, remove_feed
+from ..config.opml import parse_opml, render_opml
+from ..store.rows import FeedHealth
+from ..types import FeedSpec
+from .app import App, follow_config, json_option
 
 
 @click.group()
@@ -86,29 +59,31 @@ def feeds_remove(app: App, feed: str) -> None:
 
 
 @feeds.command("list")
-@click.option("--json", "as_json", is_flag=True, help="One JSON array, for machines.")
+@json_option("array")
 @click.pass_obj
 def feeds_list(app: App, as_json: bool) -> None:
     """The configured feeds, with their health when the archive knows them."""
     config = load_config(app.config_path)
-    health: dict[str, dict[str, object]] = {}
+    health: dict[str, FeedHealth] = {}
     if app.db_path.exists():
         store = app.store()
         try:
             health = {row["url"]: row for row in store.feed_health()}
         finally:
             store.close()
-    rows = [
-        {
-            "url": spec.url,
-            "name": spec.name,
-            "section": spec.section,
-            "interval": spec.interval or config.settings.default_interval,
-            "last_status": health.get(spec.url, {}).get("last_status"),
-            "next_poll_at": health.get(spec.url, {}).get("next_poll_at"),
-        }
-        for spec in config.feeds
-    ]
+    rows = []
+    for spec in config.feeds:
+        known = health.get(spec.url)
+        rows.append(
+            {
+                "url": spec.url,
+                "name": spec.name,
+                "section": spec.section,
+                "interval": spec.interval or config.settings.default_interval,
+                "last_status": known["last_status"] if known else None,
+                "next_poll_at": known["next_poll_at"] if known else None,
+            }
+        )
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return

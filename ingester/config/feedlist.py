@@ -15,9 +15,9 @@ from typing import Any
 import tomlkit
 from tomlkit.items import AoT
 
-from .config import Config, config_from_dict
-from .errors import ConfigError, NotFound
-from .types import FeedSpec
+from ..errors import ConfigError, NotFound
+from ..types import FeedSpec
+from .settings import Config, config_from_dict
 
 
 def add_feeds(path: Path, specs: Iterable[FeedSpec]) -> tuple[list[FeedSpec], list[FeedSpec]]:

@@ -12,8 +12,8 @@ from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 
-from .errors import ConfigError
-from .types import FeedSpec
+from ..errors import ConfigError
+from ..types import FeedSpec
 
 MAX_OPML_BYTES = 5 * 1024 * 1024
 

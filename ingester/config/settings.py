@@ -7,31 +7,15 @@ the file, the feed and the key, before anything touches the archive.
 from __future__ import annotations
 
 import itertools
-import logging
 import re
-import sys
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import ConfigError
-from .types import FeedSpec
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"  # the daemon's and its pollers' lines
-
-
-def configure_logging(level: int, *, force: bool = False) -> None:
-    """Our lines from ``level`` up, on stderr; other libraries' from INFO up only (their
-    DEBUG lines are for their own developers). ``force`` replaces a configuration made
-    before (a poller process inherits none, but a test runner may)."""
-    logging.basicConfig(
-        level=max(level, logging.INFO), format=LOG_FORMAT, stream=sys.stderr, force=force
-    )
-    logging.getLogger("ingester").setLevel(level)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-
+from ..errors import ConfigError
+from ..types import FeedSpec
 
 DEFAULT_USER_AGENT = "ingester/0.1 (+https://github.com/ingester-archive/ingester)"
 

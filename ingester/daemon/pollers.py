@@ -27,12 +27,12 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from .config import Settings, configure_logging
-from .fetch import Fetcher
-from .pipeline import ArticleOutcome, Clock, Pipeline, utcnow, worker_setup
-from .politeness import host_key
-from .store import DueArticle, Store
-from .types import FeedForUpdate, PollResult
+from ..clock import Clock, utcnow
+from ..config import Settings
+from ..logs import configure_logging
+from ..pipeline import Pipeline, open_pipeline, worker_setup
+from ..types import ArticleOutcome, DueArticle, FeedForUpdate, PollResult
+from ..urls import host_key
 
 log = logging.getLogger("ingester")
 
@@ -178,24 +178,19 @@ def serve(
 
 async def _serve(jobs: Connection, results: Connection, settings: Settings, db_path: Path) -> None:
     loop = asyncio.get_running_loop()
-    store = Store(db_path)
-    try:
-        async with Fetcher(settings) as fetcher:
-            pipeline = Pipeline(settings, store, fetcher)
-            job: asyncio.Task[None] | None = None
-            while True:
-                try:
-                    message = await loop.run_in_executor(None, jobs.recv)
-                except EOFError:  # the daemon is gone
-                    message = None
-                if message is None:
-                    if job is not None and not job.done():
-                        job.cancel()
-                        await asyncio.gather(job, return_exceptions=True)
-                    return
-                job = asyncio.create_task(_run_job(pipeline, results, *message))
-    finally:
-        store.close()
+    async with open_pipeline(settings, db_path, extraction_workers=False) as pipeline:
+        job: asyncio.Task[None] | None = None
+        while True:
+            try:
+                message = await loop.run_in_executor(None, jobs.recv)
+            except EOFError:  # the daemon is gone
+                message = None
+            if message is None:
+                if job is not None and not job.done():
+                    job.cancel()
+                    await asyncio.gather(job, return_exceptions=True)
+                return
+            job = asyncio.create_task(_run_job(pipeline, results, *message))
 
 
 async def _run_job(

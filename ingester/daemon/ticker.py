@@ -21,12 +21,12 @@ from typing import Protocol
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from .config import Config, load_config
-from .errors import ConfigError
-from .pipeline import ArticleOutcome, Clock, utcnow
+from ..clock import Clock, utcnow
+from ..config import Config, Settings, load_config
+from ..errors import ConfigError
+from ..store import Store
+from ..types import ArticleOutcome, DueArticle, FeedForUpdate, PollResult
 from .pollers import Pollers
-from .store import DueArticle, Store
-from .types import FeedForUpdate, PollResult
 
 log = logging.getLogger("ingester")
 
@@ -118,6 +118,20 @@ class Ticker:
         if task is not None and not task.done():
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+
+
+async def poll_once(
+    settings: Settings,
+    store: Store,
+    feeds: Sequence[FeedForUpdate],
+    on_result: Callable[[int, PollResult], None] | None = None,
+) -> list[PollResult]:
+    """One pass over ``feeds`` the daemon's way, shared out among poller processes by host
+    (``ingester poll``); no more pollers than feeds."""
+    if not feeds:
+        return []
+    with Pollers(settings, store.path, at_most=len(feeds)) as pollers:
+        return await pollers.poll(feeds, on_result=on_result)
 
 
 async def run_daemon(config: Config, store: Store, clock: Clock = utcnow) -> None:

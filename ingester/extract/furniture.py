@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from lxml import etree
 
-from .blocks import clean, element_text
+from ..blocks import clean, element_text
 
 # Class or id tokens of page furniture: boxes that sit inside or beside an article
 # but are not its text. Matched against whole hyphen/underscore-separated words.
@@ -31,7 +31,7 @@ _FURNITURE_WORDS = (
     "author-card|author-box|author-bio|author-info|about-author|article-author|byline"
 )
 # Class or id tokens of an author box, furniture to the body and the source of the author's
-# role and bio for extract.py (which finds it in the same walk, see Survey).
+# role and bio for authorbox.py (page.py finds it in the same walk, see Survey).
 _AUTHOR_BOX_WORDS = (
     "author-card|author-box|author-bio|author-info|about-author|"
     "article-author|author-profile|c-author|authorbox|author"

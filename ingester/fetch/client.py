@@ -1,6 +1,6 @@
 """HTTP: conditional GET, redirects, decompression, timeouts and size caps.
 
-The only module that talks to the network. Everything httpx raises is wrapped in a
+The only code that talks to the network. Everything httpx raises is wrapped in a
 ``FetchError`` here, so the pipeline sees one kind of failure with a readable message.
 """
 
@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from datetime import UTC, datetime
-from http import HTTPStatus
 from types import TracebackType
 
 import aiohttp
 import httpx
 
-from .config import Settings
+from ..config import Settings
+from ..errors import FetchError
+from ..types import FetchResult
 from .decode import (
     ACCEPT_ENCODING,
     BodyTooLarge,
@@ -23,12 +23,10 @@ from .decode import (
     content_encodings,
     decode_body,
 )
-from .errors import FetchError
 from .guard import PrivateAddressError
-from .policy import http_date
+from .headers import moved_to, product_token, retry_after_seconds, status_message
 from .politeness import HostGate, RobotsCache
 from .transport import http_transport
-from .types import FetchResult
 
 FEED_ACCEPT = (
     "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, "
@@ -39,14 +37,6 @@ MAX_REDIRECTS = 10
 PARSED_URLS = 50_000  # about 25 MB at most per poller
 _NO_BODY = httpx.ByteStream(b"")
 ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309 asks crawlers to read at least 500 KiB
-
-
-def status_message(status: int) -> str:
-    try:
-        phrase = HTTPStatus(status).phrase.lower()
-    except ValueError:
-        phrase = "unexpected status"
-    return f"fetch: {status} {phrase}"
 
 
 class Fetcher:
@@ -254,7 +244,7 @@ class Fetcher:
             status=status,
             headers={k.lower(): v for k, v in response.headers.items()},
             content=content,
-            moved_to=_moved_to(hops),
+            moved_to=moved_to(hops),
         )
 
 
@@ -311,33 +301,3 @@ def _reason(error: BaseException) -> str:
         text = str(error) or type(error).__name__
     text = text.split("] ", 1)[-1] if text.startswith("[Errno") else text
     return " ".join(text.split())
-
-
-def retry_after_seconds(value: str | None, now: datetime | None = None) -> int | None:
-    """Retry-After as seconds: either a number of seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return int(value)
-    when = http_date(value)
-    if when is None:
-        return None
-    return max(0, int((when - (now or datetime.now(UTC))).total_seconds()))
-
-
-def _moved_to(hops: list[tuple[int, str]]) -> str | None:
-    """The URL that a leading chain of permanent redirects (301, 308) points at."""
-    moved = None
-    for status, to in hops:
-        if status not in (301, 308):
-            break
-        moved = to
-    return moved
-
-
-def product_token(user_agent: str) -> str:
-    """``ingester/0.1 (+https://...)`` -> ``ingester``: what robots.txt groups are matched
-    against (RFC 9309 2.2.1), not every word of the header."""
-    words = user_agent.split()
-    return words[0].split("/", 1)[0] if words else user_agent

@@ -8,24 +8,17 @@ Feed and page requests share one ``HostGate``, so a host sees at most
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from protego import Protego
 
-from .errors import FetchError
+from ..errors import FetchError
+from ..urls import host_key
 
 Monotonic = Callable[[], float]
-
-
-@functools.lru_cache(maxsize=50_000)  # the same feeds' hosts, tick after tick
-def host_key(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
 @dataclass

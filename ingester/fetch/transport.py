@@ -104,7 +104,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     def _timeout(self, phases: dict[str, float | None]) -> aiohttp.ClientTimeout:
         """httpx's per-phase timeouts in aiohttp's terms; the whole request's bound is the
-        caller's (fetch.py)."""
+        caller's (client.py)."""
         key = (phases.get("connect"), phases.get("read"))
         timeout = self._timeouts.get(key)
         if timeout is None:

@@ -1,4 +1,4 @@
-"""Feed bytes + response headers -> ParsedFeed. The only module that imports feedparser.
+"""Feed bytes + response headers -> ParsedFeed. The only code that imports feedparser.
 
 feedparser never sees a URL it could open: it gets a byte stream, the response headers
 (for the charset) and the final URL as ``Content-Location`` (for relative links).
@@ -7,10 +7,8 @@ feedparser never sees a URL it could open: it gets a byte stream, the response h
 from __future__ import annotations
 
 import calendar
-import codecs
 import hashlib
 import io
-import re
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -19,8 +17,10 @@ from urllib.parse import urljoin
 
 import feedparser
 
-from .errors import ParseError
-from .types import ParsedEntry, ParsedFeed
+from ..errors import ParseError
+from ..types import ParsedEntry, ParsedFeed
+from .charset import charset_override
+from .entities import without_entity_declarations
 
 
 def parse_feed(content: bytes, headers: Mapping[str, str], base_url: str) -> ParsedFeed:
@@ -45,11 +45,11 @@ def feedparser_result(content: bytes, headers: Mapping[str, str], base_url: str)
     response_headers = {k.lower(): v for k, v in headers.items()}
     location = response_headers.get("content-location")
     response_headers["content-location"] = urljoin(base_url, location) if location else base_url
-    charset = _charset_override(content, response_headers.get("content-type"))
+    charset = charset_override(content, response_headers.get("content-type"))
     if charset:
         media_type = (response_headers.get("content-type") or "").split(";", 1)[0].strip()
         response_headers["content-type"] = f"{media_type or 'application/xml'}; charset={charset}"
-    content = _without_entity_declarations(content)
+    content = without_entity_declarations(content)
     try:
         # The archive never displays feed HTML, so feedparser's sanitiser (two thirds of its
         # time) is skipped; the text is re-extracted from the markup anyway.
@@ -61,116 +61,6 @@ def feedparser_result(content: bytes, headers: Mapping[str, str], base_url: str)
 
 
 # A DOCTYPE's entity declaration: its name, then a quoted value or an external id.
-_ENTITY_DECLARATION = re.compile(
-    r"""<!ENTITY\s+(%\s+)?([^\s>]+)\s+(?:"([^"]*)"|'([^']*)'|[^>"'])*>"""
-)
-_WIDE = ("utf-16be", "utf-16le", "utf-32be", "utf-32le")
-MAX_ENTITY_EXPANSION = 1024 * 1024  # characters all uses of one entity may add up to
-
-
-def _without_entity_declarations(content: bytes) -> bytes:
-    """The document without the entity declarations that could blow it up.
-
-    feedparser drops the declarations it thinks unsafe but keeps plain literal ones, and
-    its loose parser then expands them without limit: one 100 KB entity referenced a few
-    thousand times (the "quadratic blowup") made a 109 KB feed into 500 MB. A literal
-    entity is kept only while its value times its uses stays under a megabyte.
-    """
-    sniffed = next((name for prefix, name in _SNIFFED if content.startswith(prefix)), None)
-    wide = sniffed if sniffed in _WIDE else "latin-1"  # latin-1: bytes <-> text, 1 to 1
-    if "<!ENTITY".encode(wide) not in content:
-        return content  # the common case: no copy of the document is made
-    unit = 4 if "32" in wide else 2 if "16" in wide else 1
-    cut = len(content) - len(content) % unit  # a torn last character is kept as bytes
-    try:
-        text = content[:cut].decode(wide, errors="surrogatepass")
-    except UnicodeDecodeError:
-        return content  # not really that encoding: feedparser will not read it either
-    declarations = text.count("<!ENTITY")
-    if not declarations:
-        return content
-
-    def keep_if_bounded(match: re.Match[str]) -> str:
-        parameter, name, value = match.group(1), match.group(2), match.group(3) or match.group(4)
-        if declarations > 64 or parameter or value is None or "&" in value:
-            return ""  # parameter and external entities, and ones that nest: never needed
-        return (
-            match.group(0) if len(value) * text.count(f"&{name};") <= MAX_ENTITY_EXPANSION else ""
-        )
-
-    try:
-        kept = _ENTITY_DECLARATION.sub(keep_if_bounded, text).encode(wide, errors="surrogatepass")
-    except UnicodeError:
-        return content
-    return kept + content[cut:]
-
-
-_XML_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
-_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.IGNORECASE)
-# What the first bytes say, BOMs before the bare patterns of "<" (XML 1.0, appendix F.1);
-# UTF-32 before UTF-16, whose little-endian BOM begins UTF-32's.
-_SNIFFED = (
-    (codecs.BOM_UTF32_BE, "utf-32be"),
-    (codecs.BOM_UTF32_LE, "utf-32le"),
-    (codecs.BOM_UTF16_BE, "utf-16be"),
-    (codecs.BOM_UTF16_LE, "utf-16le"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (b"\x00\x00\x00<", "utf-32be"),
-    (b"<\x00\x00\x00", "utf-32le"),
-    (b"\x00<", "utf-16be"),
-    (b"<\x00", "utf-16le"),
-)
-
-
-def _charset_override(content: bytes, content_type: str | None) -> str | None:
-    """The charset to tell feedparser instead of the one the labels give, if any.
-
-    A BOM (or the byte pattern of ``<`` in UTF-16/32) wins over a charset in the header,
-    as XML 1.0 appendix F and the WHATWG encoding sniffing rule have it: feedparser
-    believes the header first, so a UTF-16 feed served as ISO-8859-1 did not parse, and
-    a UTF-8 one with a BOM served as windows-1252 came out as mojibake.
-    """
-    sniffed = next((name for prefix, name in _SNIFFED if content.startswith(prefix)), None)
-    if sniffed:
-        return sniffed if content_type and _CHARSET.search(content_type) else None
-    return "utf-8" if _mislabelled_utf8(content, content_type) else None
-
-
-def _mislabelled_utf8(content: bytes, content_type: str | None) -> bool:
-    """UTF-8 bytes labelled with a legacy charset: by the header, else by the XML
-    declaration (the order feedparser reads them in), else by nothing (feedparser then
-    assumes ISO-8859-1 or US-ASCII, by the media type).
-
-    feedparser believes the label and repairs only what re-encodes through Latin-1, so a
-    euro sign in a feed declared windows-1252 came out as three characters (E2 82 AC read
-    as windows-1252). Text in a legacy charset that contains non-ASCII bytes is practically
-    never valid UTF-8, so valid UTF-8 wins over
-    the label, as in miniflux's ``encoding.CharsetReader``.
-    """
-    if content.isascii():
-        return False
-    label = None
-    if content_type and (charset := _CHARSET.search(content_type)):
-        label = charset.group(1)
-    elif declared := _XML_ENCODING.match(content):
-        label = declared.group(1).decode("ascii")
-    if label and _unicode_codec(label):
-        return False
-    try:
-        content.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _unicode_codec(label: str) -> bool:
-    try:
-        name = codecs.lookup(label).name
-    except LookupError:
-        return False  # a label nobody knows says nothing about the bytes
-    return name.startswith("utf")
-
-
 def looks_like_feed(content: bytes, headers: Mapping[str, str], base_url: str) -> bool:
     """Tell a feed from a web page by its content, not its URL or Content-Type."""
     try:

@@ -1,4 +1,6 @@
-"""The one place that connects the stages: fetch -> parse -> extract -> compose -> render -> store.
+"""The pipeline's calls for feeds: fetch -> parse -> each fresh entry's article
+(``articles.py``) -> the poll's record, and the one-off ``fetch URL``. The rules they
+follow are in ``decide.py``.
 
 A poll returns a ``PollResult`` for each feed instead of raising through the batch. Only
 an archive that cannot be written (``StoreError``) stops a poll run; anything else that
@@ -9,99 +11,42 @@ traceback, so one feed never costs the others their poll.
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
 import hashlib
 import logging
-import multiprocessing
-import os
 import random
-import signal
-import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from functools import partial
-from urllib.parse import urlsplit
+from concurrent.futures import Executor
+from dataclasses import replace
+from datetime import datetime
 
-from .compose import compose
-from .config import Settings
-from .discover import advertised_feeds
-from .errors import ExtractError, FetchError, ParseError, StoreError
-from .extract import EXTRACTOR, extract_page
-from .fetch import Fetcher
-from .layout import render, text_hash, word_count
-from .parse import parse_feed
-from .policy import cache_interval, next_check_at, next_poll_at
-from .politeness import host_key
-from .store import (
-    ArticleForUpdate,
-    DueArticle,
-    PageToStore,
-    PollRecord,
-    Store,
-    StoredPage,
-    entry_json,
-    iso,
-)
-from .types import (
-    ArticleUrls,
-    ExtractedPage,
+from ..clock import Clock, iso, utcnow
+from ..config import Settings
+from ..errors import ExtractError, FetchError, ParseError, StoreError
+from ..fetch import Fetcher
+from ..fetch.headers import cache_interval
+from ..parse import advertised_feeds, parse_feed
+from ..schedule import interleave_hosts, next_poll_at
+from ..store import Store
+from ..types import (
+    ArticleOutcome,
     FeedForUpdate,
+    FetchOutcome,
     FetchResult,
     ParsedEntry,
+    PollRecord,
     PollResult,
-    PollStatus,
-    VersionKind,
-    VersionToStore,
+    Preview,
 )
-from .urls import same_site
+from . import decide
+from .articles import ArticleWork
 
 log = logging.getLogger("ingester")
 
-Clock = Callable[[], datetime]
-
 POLL_BATCH = 200  # finished polls written per transaction
 
-_HTML_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml", "text/plain")
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleOutcome:
-    url: str
-    new_article: bool = False
-    new_version: bool = False
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Preview:
-    """What archiving a URL would store, computed without writing anything."""
-
-    text: str | None  # the article layout, or None when the page yields no article
-    stored: str | None  # the article's current version, if archived
-    stored_number: int | None = None
-    entries: tuple[tuple[str, str, bool], ...] = ()  # a feed's (title, link, archived?)
-
-
-@dataclass(frozen=True, slots=True)
-class FetchOutcome:
-    """What a one-off ``fetch URL`` turned out to be and did."""
-
-    kind: str  # "feed" or "article"
-    poll: PollResult | None = None
-    article: ArticleOutcome | None = None
-    preview: Preview | None = None
-    advertised: tuple[str, ...] = ()  # feeds an HTML page links to
-
-
-class Pipeline:
+class Pipeline(ArticleWork):
     def __init__(
         self,
         settings: Settings,
@@ -172,7 +117,7 @@ class Pipeline:
         try:
             fetched = await self.fetcher.get_feed(feed.url, feed.etag, feed.last_modified)
         except FetchError as e:
-            status: PollStatus = "gone" if e.status == 410 else "error"
+            status = decide.failed_poll_status(e.status)
             result = PollResult(
                 feed.label, status, e.status, error=e.message, retry_after=e.retry_after
             )
@@ -192,7 +137,7 @@ class Pipeline:
             log.info("feed moved feed=%s from=%s to=%s", feed.label, feed.url, fetched.moved_to)
         hint = cache_interval(fetched.headers, self.clock())
         # Unparsed (304, same bytes), the feed's own ttl/sy hints still hold from last time.
-        kept = max(hint or 0, feed.server_interval or 0) or None
+        kept = decide.kept_interval(hint, feed)
         if fetched.not_modified:
             result = PollResult(feed.label, "not_modified", 304, server_interval=kept)
             return self._finish(feed, result, started, clock, **updates)
@@ -212,12 +157,8 @@ class Pipeline:
             async with gate:
                 return await self.archive_entry(feed, entry)
 
-        # Entries already stored as they are now were archived before; catching later
-        # edits to their pages is the re-check schedule's work, not every feed change's.
-        known = self.store.known_entries(feed.id)
-        fresh = [e for e in parsed.entries if known.get(e.key) != entry_json(e)]
+        fresh = decide.fresh_entries(parsed.entries, self.store.known_entries(feed.id))
         outcomes = await asyncio.gather(*(one(entry) for entry in fresh))
-        hints = [h for h in (hint, parsed.update_interval) if h is not None]
         result = PollResult(
             feed.label,
             "ok",
@@ -225,7 +166,7 @@ class Pipeline:
             new_articles=sum(o.new_article for o in outcomes),
             new_versions=sum(o.new_version for o in outcomes),
             page_errors=tuple(f"{o.url}: {o.error}" for o in outcomes if o.error),
-            server_interval=max(hints) if hints else None,
+            server_interval=decide.parsed_interval(hint, parsed.update_interval),
         )
         return self._finish(
             feed, result, started, clock, title=parsed.title, content_sha256=digest, **updates
@@ -244,9 +185,7 @@ class Pipeline:
         self._polls.append(PollRecord(feed, result, started, due, feed_updates))
         if len(self._polls) >= POLL_BATCH:
             self.flush()
-        # Thousands of polls a tick find nothing new: those are told by the tick's own
-        # line, and one by one only at DEBUG (--verbose).
-        level = logging.DEBUG if result.status in ("not_modified", "unchanged") else logging.INFO
+        level = decide.poll_log_level(result.status)
         if not log.isEnabledFor(level):
             return result
         log.log(
@@ -264,220 +203,6 @@ class Pipeline:
             f" error={result.error!r}" if result.error else "",
         )
         return result
-
-    # -- re-checks ------------------------------------------------------------------------
-
-    async def recheck(self, budget: int) -> list[ArticleOutcome]:
-        """Look again at up to ``budget`` articles whose re-check is due, to catch edits."""
-        return await self.recheck_articles(self.store.articles_due(self.clock(), budget))
-
-    async def recheck_articles(self, due: Sequence[DueArticle]) -> list[ArticleOutcome]:
-        if not due:
-            return []
-        started = time.monotonic()
-        gate = asyncio.Semaphore(self.settings.page_concurrency)
-
-        async def one(article: DueArticle) -> ArticleOutcome:
-            async with gate:
-                return await self.archive_url(article.url)
-
-        outcomes = list(await asyncio.gather(*(one(article) for article in due)))
-        log.info(
-            "recheck articles=%d new_versions=%d errors=%d duration_ms=%d",
-            len(outcomes),
-            sum(o.new_version for o in outcomes),
-            sum(bool(o.error) for o in outcomes),
-            int((time.monotonic() - started) * 1000),
-        )
-        return outcomes
-
-    # -- articles -------------------------------------------------------------------------
-
-    async def archive_entry(self, feed: FeedForUpdate, entry: ParsedEntry) -> ArticleOutcome:
-        link = entry.link if entry.link and _is_web_url(entry.link) else None
-        if link is None and entry.guid and _is_web_url(entry.guid):
-            link = entry.guid
-        if link is None:
-            # Nothing to fetch: the feed's own text is all there is, kept under a stable key.
-            digest = hashlib.sha256(f"{feed.url}\0{entry.key}".encode()).hexdigest()[:24]
-            key = f"urn:ingester:entry:{digest}"
-            known = self.store.find_article(key)
-            return self._store(
-                ArticleUrls(linked=key), known, feed=feed, entry=entry, feed_section=feed.section
-            )
-        return await self.archive_url(link, feed=feed, entry=entry)
-
-    async def archive_url(
-        self,
-        url: str,
-        *,
-        feed: FeedForUpdate | None = None,
-        entry: ParsedEntry | None = None,
-        feed_section: str | None = None,
-        fetched: FetchResult | None = None,
-    ) -> ArticleOutcome:
-        """Fetch (unless given), extract, render and store one article page."""
-        if feed is not None:
-            feed_section = feed.section
-        known = self.store.find_article(url)
-        if entry is None and known is not None:
-            # A look outside a poll (a re-check, a fetch by hand): the entry that last
-            # pointed here still fills what the page does not say, so the rendering
-            # does not change for want of it.
-            entry, feed_section = self.store.latest_entry(known.id)
-        record = partial(self._store, feed=feed, entry=entry, feed_section=feed_section)
-        linked = ArticleUrls(linked=url)
-        if fetched is None:
-            try:
-                fetched = await self.fetcher.get_page(
-                    url,
-                    known.page_etag if known else None,
-                    known.page_last_modified if known else None,
-                )
-            except FetchError as e:
-                return record(linked, known, error=e.message)
-        if fetched.not_modified and known is not None:
-            return record(linked, known, changed=False)
-        page = PageToStore(
-            content=fetched.content,
-            sha256=hashlib.sha256(fetched.content).hexdigest(),
-            etag=fetched.etag,
-            last_modified=fetched.last_modified,
-        )
-        urls = ArticleUrls(linked=url, final=fetched.final_url)
-        if known is not None and known.page_sha256 == page.sha256:
-            return record(urls, known, changed=False)
-        try:
-            extracted = await self._extract(fetched)
-        except ExtractError as e:
-            return record(urls, known, page=page, error=e.message)
-        if await self._reextract_if_outdated(known):
-            known = self.store.find_article(url)
-        if extracted.canonical_url and same_site(extracted.canonical_url, fetched.final_url):
-            urls = ArticleUrls(
-                linked=url, final=fetched.final_url, canonical=extracted.canonical_url
-            )
-        return record(urls, known, page=page, extracted=extracted)
-
-    async def _extract(self, fetched: FetchResult) -> ExtractedPage:
-        content_type = fetched.headers.get("content-type", "text/html").split(";")[0].strip()
-        if content_type and not content_type.lower().startswith(_HTML_TYPES):
-            raise ExtractError(fetched.url, f"extract: page is {content_type}, not HTML")
-        if self.executor is None:
-            return extract_page(fetched.content, fetched.final_url)
-        return await asyncio.get_running_loop().run_in_executor(
-            self.executor, extract_page, fetched.content, fetched.final_url
-        )
-
-    def _store(
-        self,
-        urls: ArticleUrls,
-        known: ArticleForUpdate | None,
-        *,
-        feed: FeedForUpdate | None,
-        entry: ParsedEntry | None,
-        feed_section: str | None,
-        page: PageToStore | None = None,
-        extracted: ExtractedPage | None = None,
-        error: str | None = None,
-        changed: bool = True,
-    ) -> ArticleOutcome:
-        """Record one look at an article; a version when there is a (new) rendering.
-
-        ``changed=False`` means the page is known to be as it was at the last look.
-        """
-        version = None
-        if changed:
-            version = self._version(known, entry, feed_section, extracted, page)
-        if version is None and known is None:
-            # Nothing archived yet and nothing to archive: the failure is on the poll's record.
-            return ArticleOutcome(url=urls.linked, error=error or "nothing to archive")
-        now = self.clock()
-        first_seen = datetime.fromisoformat(known.first_seen_at) if known else now
-        recheck = None
-        if _is_web_url(urls.key):  # an entry with no page has nothing to look at again
-            recheck = next_check_at(first_seen, now, self.settings.recheck)
-        outcome = self.store.save(
-            urls,
-            version,
-            now,
-            feed_id=feed.id if feed else None,
-            entry=entry,
-            page=page,
-            error=error,
-            next_check_at=recheck,
-        )
-        return ArticleOutcome(
-            url=urls.linked,
-            new_article=outcome.new_article,
-            new_version=outcome.new_version,
-            error=error,
-        )
-
-    def _version(
-        self,
-        known: ArticleForUpdate | None,
-        entry: ParsedEntry | None,
-        feed_section: str | None,
-        extracted: ExtractedPage | None,
-        page: PageToStore | None,
-        kind: VersionKind = "edit",
-    ) -> VersionToStore | None:
-        if extracted is None and entry is None:
-            return None
-        article = compose(extracted, entry, feed_section)
-        if not (article.body or article.title):
-            return None
-        if article.source == "feed" and known is not None and known.latest_source == "page":
-            return None  # a feed fallback never supersedes what the page itself showed
-        text = render(article)
-        from_page = article.source == "page"
-        return VersionToStore(
-            article=article,
-            text=text,
-            hash=text_hash(text),
-            word_count=word_count(article),
-            extractor=EXTRACTOR if from_page else "feed",
-            fetched_at=iso(self.clock()),
-            kind=kind,
-            raw_sha256=page.sha256 if page is not None and from_page else None,
-        )
-
-    # -- re-extraction ------------------------------------------------------------------------
-
-    async def reextract(self, stored: StoredPage) -> ArticleOutcome:
-        """Extract a stored page again, with no network.
-
-        A rendering that changes is recorded as a re-extraction: the extractor changed, not
-        the article.
-        """
-        content = self.store.raw_page(stored.page_sha256)
-        fetched = FetchResult(stored.url, stored.url, 200, {}, content)
-        try:
-            extracted = await self._extract(fetched)
-        except ExtractError as e:
-            return ArticleOutcome(url=stored.url, error=e.message)
-        known = self.store.find_article(stored.url)
-        entry, section = self.store.latest_entry(stored.article_id)
-        page = PageToStore(content, stored.page_sha256, None, None)
-        version = self._version(known, entry, section, extracted, page, kind="reextraction")
-        if version is None:
-            return ArticleOutcome(url=stored.url, error="extract: no text on the stored page")
-        outcome = self.store.add_reextraction(stored.article_id, version, self.clock())
-        return ArticleOutcome(url=stored.url, new_version=outcome.new_version)
-
-    async def _reextract_if_outdated(self, known: ArticleForUpdate | None) -> bool:
-        """Before a changed page is compared with the archive, re-read the previous page
-        with today's extractor, so an extractor upgrade is not mistaken for an edit.
-        True when it ran, so the article's current version may have moved."""
-        if known is None or known.page_sha256 is None:
-            return False
-        if known.latest_extractor in (None, "feed", EXTRACTOR):
-            return False
-        stored_pages = self.store.pages_to_reextract(known.url)
-        for stored in stored_pages:
-            await self.reextract(stored)
-        return bool(stored_pages)
 
     # -- one-off ------------------------------------------------------------------------------
 
@@ -525,58 +250,3 @@ class Pipeline:
             stored=stored[1] if stored else None,
             stored_number=stored[0] if stored else None,
         )
-
-
-def interleave_hosts(urls: Sequence[str]) -> list[int]:
-    """Positions of ``urls`` in an order where each host's come round in turn: a host's
-    second URL only after every host's first, so no run of one host's feeds waits on its
-    gate while other hosts sit idle. Order within a host is kept."""
-    rank: dict[str, int] = {}
-    keyed = []
-    for index, url in enumerate(urls):
-        host = host_key(url)
-        rank[host] = rank.get(host, -1) + 1
-        keyed.append((rank[host], index))
-    return [index for _, index in sorted(keyed)]
-
-
-def _is_web_url(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # "http://[::1" from a feed: not a URL anything can be fetched at
-        return False
-    return parts.scheme in {"http", "https"} and bool(parts.netloc)
-
-
-def extraction_pool(workers: int | None = None) -> ProcessPoolExecutor:
-    """A process pool for extraction whose workers die with the process that made them.
-
-    Workers are spawned by this process directly (not through a forkserver, which would
-    outlive a SIGKILLed daemon together with its workers) and ask the kernel to kill them
-    when their parent dies.
-    """
-    return ProcessPoolExecutor(
-        max_workers=workers or os.cpu_count() or 1,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=worker_setup,
-    )
-
-
-def worker_setup() -> None:
-    # Ctrl-C reaches the whole process group; the parent decides how to stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _die_with_parent()
-    import ingester.extract  # noqa: F401  (trafilatura loads once per worker, up front)
-
-
-def _die_with_parent() -> None:
-    """Linux: SIGKILL this process when its parent dies (prctl PR_SET_PDEATHSIG)."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    except OSError:
-        return
-    if os.getppid() == 1:  # the parent died before the request took effect
-        os._exit(1)

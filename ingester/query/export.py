@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+
+from ..store.rows import ExportedVersion
 
 FORMATS = ("txt", "jsonl")
 JSONL_NAME = "versions.jsonl"
@@ -20,7 +21,7 @@ def file_name(n: int, sha256: str) -> str:
     return f"{n:03d}_{sha256[:16]}.txt"
 
 
-def write_export(directory: Path, versions: Iterable[dict[str, Any]], fmt: str) -> Iterator[Path]:
+def write_export(directory: Path, versions: Iterable[ExportedVersion], fmt: str) -> Iterator[Path]:
     """Write each version; yields each path written (so callers can show progress)."""
     directory.mkdir(parents=True, exist_ok=True)
     if fmt == "jsonl":

@@ -6,8 +6,8 @@ shows its readers. The feed fills in what the page does not say.
 
 from __future__ import annotations
 
-from .extract import fragment_lines
-from .types import Article, ExtractedPage, ParsedEntry
+from ..blocks import fragment_lines
+from ..types import Article, ExtractedPage, ParsedEntry
 
 
 def compose(

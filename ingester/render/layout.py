@@ -11,7 +11,7 @@ import math
 import re
 import unicodedata
 
-from .types import Article
+from ..types import Article
 
 WORDS_PER_MINUTE = 265
 _SPACE = re.compile(r"\s+")

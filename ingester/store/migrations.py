@@ -1,12 +1,18 @@
-"""The archive's schema: its migrations, and what each table and column means.
+"""The archive's schema as its migrations, and the mixin that applies them.
 
 Each migration upgrades the schema by one step; ``PRAGMA user_version`` counts the steps
 done. A migration that has shipped is never edited: a change is a new step, so an archive
-made by any earlier release upgrades in place. The descriptions below feed Datasette's
-metadata and ``docs/schema.md`` (``make docs``), so the two cannot drift apart.
+made by any earlier release upgrades in place. What each table and column means is in
+``descriptions.py``.
 """
 
 from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+
+from ..errors import StoreError
+from .connection import Connection
 
 SCHEMA_V1 = """
 CREATE TABLE feeds (
@@ -171,174 +177,35 @@ CREATE TABLE daemon (
 
 MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3)
 
-# A search hit's context: matched words in [brackets], on one line.
-SEARCH_SNIPPET = "replace(snippet(versions_fts, 1, '[', ']', ' … ', 12), char(10), ' ')"
+
+class Migrations(Connection):
+    def _migrate(self) -> None:
+        """Upgrade one step per transaction; the version is read inside it, so two processes
+        opening a fresh archive at once do not both run the same step."""
+        while True:
+            with self._write() as conn:
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                if version > len(MIGRATIONS):
+                    raise StoreError(
+                        f"archive schema {version} is newer than this release understands"
+                    )
+                if version == len(MIGRATIONS):
+                    return
+                for statement in _statements(MIGRATIONS[version]):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {version + 1}")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 
 
-# What each table and column means, for Datasette users. A test checks that every column
-# of a fresh archive is described here.
-TABLES: dict[str, tuple[str, dict[str, str]]] = {
-    "feeds": (
-        "The feeds, one row each: the configured ones and those fetched by hand. The row is "
-        "also the feed's schedule and health.",
-        {
-            "id": "Row id.",
-            "url": "The feed's URL.",
-            "name": "Short name from the config, used by `ingester poll NAME` and the logs.",
-            "section": "Section used for articles that name none of their own (config).",
-            "interval": "Configured seconds between polls; empty means the default.",
-            "title": "The feed's own title, as it last said.",
-            "active": "1 when the config lists the feed and the daemon polls it.",
-            "etag": "ETag from the last response, sent back as If-None-Match.",
-            "last_modified": "Last-Modified from the last response, sent as If-Modified-Since.",
-            "added_at": "When the feed was first recorded (UTC, ISO 8601).",
-            "last_polled_at": "When the last poll started.",
-            "last_success_at": "When the last poll that did not fail started.",
-            "last_status": "Outcome of the last poll: ok, not_modified, unchanged, gone or error.",
-            "last_http_status": "HTTP status of the last poll, if a response came.",
-            "last_error": "The last poll's error, one line; empty when it succeeded.",
-            "consecutive_failures": "Polls that failed in a row; 0 after a success.",
-            "next_poll_at": "When the feed is due next: the daemon's schedule. Empty for a "
-            "feed that is gone.",
-            "poll_url": "Where the feed is polled now, when permanent redirects (301, 308) "
-            "moved it from url.",
-            "gone_at": "When the feed answered 410 Gone; it is not polled after that.",
-            "content_sha256": "SHA-256 of the feed's last body: the same body again is not parsed.",
-            "server_interval": "The least seconds between polls the server asked for "
-            "(Cache-Control max-age, Expires, RSS ttl, sy:updatePeriod).",
-        },
-    ),
-    "polls": (
-        "One row per poll of a feed.",
-        {
-            "id": "Row id.",
-            "feed_id": "The feed polled.",
-            "started_at": "When the poll started.",
-            "duration_ms": "How long it took, in milliseconds.",
-            "status": "ok, not_modified (HTTP 304), unchanged (the same body again), gone "
-            "(HTTP 410) or error.",
-            "http_status": "HTTP status of the feed's response, if one came.",
-            "new_articles": "Articles seen for the first time in this poll.",
-            "new_versions": "Versions added in this poll.",
-            "error": "Why the poll failed, one line.",
-            "page_errors": "JSON list of the article pages that failed, with why.",
-        },
-    ),
-    "articles": (
-        "One row per article, keyed by its canonical URL.",
-        {
-            "id": "Row id.",
-            "url": "The canonical URL: the page's same-site rel=canonical (or og:url), else "
-            "the URL after redirects, without tracking parameters.",
-            "first_seen_at": "When the article was first archived.",
-            "last_checked_at": "When its page was last looked at.",
-            "page_etag": "ETag of the page as last fetched.",
-            "page_last_modified": "Last-Modified of the page as last fetched.",
-            "page_sha256": "SHA-256 of the page's bytes as last fetched (see raw_pages).",
-            "last_error": "Why the last look at the page failed; empty when it did not.",
-            "last_error_at": "When a look at the page last failed.",
-            "current_version_id": "The version the article showed at its last successful look.",
-            "revisits": "How often the article went back to a rendering it had shown before "
-            "(see revisits).",
-            "next_check_at": "When its page is looked at again to catch edits; empty when it "
-            "is past its re-check schedule.",
-        },
-    ),
-    "article_urls": (
-        "Every URL an article was seen under, so any of them finds it.",
-        {
-            "url": "The URL, canonicalised (lower-case host, no fragment or tracking params).",
-            "article_id": "The article.",
-            "kind": "linked (as a feed linked it), final (after redirects) or canonical.",
-        },
-    ),
-    "feed_entries": (
-        "Which feeds carried which articles: one row per feed and entry.",
-        {
-            "feed_id": "The feed.",
-            "entry_key": "The entry's identity in the feed: its guid, else its link, else a "
-            "hash of its title and content.",
-            "article_id": "The article the entry points at.",
-            "first_seen_at": "When the feed first carried the entry.",
-            "last_seen_at": "When the feed last carried it.",
-            "entry": "The entry as last seen (JSON: title, author, summary, content, ...).",
-        },
-    ),
-    "raw_pages": (
-        "Fetched pages, compressed, stored once per distinct content.",
-        {
-            "sha256": "SHA-256 of the page's bytes: its key.",
-            "encoding": "How content is compressed: zstd (zlib in archives from before 0.2).",
-            "size": "Size of the page in bytes, uncompressed.",
-            "content": "The compressed page.",
-            "first_fetched_at": "When these exact bytes were first fetched.",
-        },
-    ),
-    "versions": (
-        "Every distinct rendering of every article, numbered from 1. A new version is "
-        "stored only when the rendered text differs from every earlier one.",
-        {
-            "id": "Row id.",
-            "article_id": "The article.",
-            "number": "1 for the first version, then counting up.",
-            "fetched_at": "When this rendering was first fetched.",
-            "sha256": "SHA-256 of the rendered text's UTF-8 bytes.",
-            "section": "Section the article is filed under.",
-            "title": "Headline.",
-            "author": "Author's name (several joined with commas).",
-            "author_role": "Author's role, from the author box or JSON-LD jobTitle.",
-            "author_bio": "Author's biography.",
-            "image_alt": "Lead image's alt text.",
-            "image_caption": "Lead image's caption, credit in parentheses.",
-            "body": "Body text, one paragraph per line.",
-            "published_at": "Publication time as the publisher states it.",
-            "modified_at": "Modification time as the publisher states it.",
-            "text": "The whole article in the article layout: what `ingester show` prints.",
-            "word_count": "Words in the body.",
-            "source": "page (extracted from the article page) or feed (the feed's content).",
-            "extractor": "What extracted it: trafilatura and its version, or feed.",
-            "changed_fields": "JSON list of the fields that differ from the version shown "
-            "before this one.",
-            "raw_sha256": "The page it was extracted from (see raw_pages).",
-            "kind": "first, edit (the publisher changed it) or reextraction (a newer "
-            "extractor read the same page differently).",
-        },
-    ),
-    "daemon": (
-        "The running daemon's heartbeat (one row), for `ingester status` and health checks.",
-        {
-            "id": "Always 1.",
-            "pid": "Process id of the daemon.",
-            "started_at": "When it started.",
-            "heartbeat_at": "When it last ticked.",
-            "tick": "Seconds between ticks: a heartbeat much older than this means trouble.",
-            "stopped_at": "When the daemon stopped cleanly; empty while it runs.",
-        },
-    ),
-    "revisits": (
-        "Times an article went back to a rendering it had shown before (an undone edit, "
-        "or a page flipping between two renderings): no version is added for those.",
-        {
-            "id": "Row id.",
-            "article_id": "The article.",
-            "version_id": "The earlier version it showed again.",
-            "seen_at": "When.",
-        },
-    ),
-}
-
-
-def schema_markdown() -> str:
-    """docs/schema.md, from TABLES."""
-    lines = [
-        "# The archive's tables",
-        "",
-        "Generated from `ingester/schema.py` by `make docs`; edit that file, not this one.",
-        "Times are UTC, ISO 8601. Browse with `ingester serve` (Datasette).",
-        "",
-    ]
-    for table, (about, columns) in TABLES.items():
-        lines += [f"## {table}", "", about, "", "| column | meaning |", "|---|---|"]
-        lines += [f"| `{column}` | {meaning} |" for column, meaning in columns.items()]
-        lines.append("")
-    return "\n".join(lines)
+def _statements(script: str) -> Iterator[str]:
+    """A migration's statements; a trigger's body holds semicolons of its own."""
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                yield pending.strip()
+            pending = ""

@@ -1,0 +1,83 @@
+"""The command line: a thin shell over the pipeline and the store.
+
+Exit codes: 0 success (a poll with failed feeds still succeeds: they are reported),
+1 an error (one line on stderr), 2 a usage error. Commands live by what they do:
+``polling`` (run, poll, status), ``fetching`` (fetch, reextract), ``reading`` (show,
+history, diff, search, export, serve) and ``feeds`` (feeds, opml); ``app`` holds what
+they share.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from ..logs import configure_logging
+from . import fetching, polling, reading
+from .app import App, OneLineErrors
+from .feeds import feeds, opml
+
+
+@click.group(cls=OneLineErrors)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="config/feeds.toml",
+    envvar="INGESTER_CONFIG",
+    show_default=True,
+    help="Feed list and settings (TOML). Env: INGESTER_CONFIG.",
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="archive.db",
+    envvar="INGESTER_DB",
+    show_default=True,
+    help="The SQLite archive. Env: INGESTER_DB.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log every poll and page to stderr.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr: no progress.")
+@click.version_option(package_name="ingester")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path, db_path: Path, verbose: bool, quiet: bool) -> None:
+    """Archive RSS/Atom feeds and every version of the articles they point at.
+
+    Exit codes: 0 success (a poll whose feeds failed still succeeds: the failures are
+    reported), 1 an error (one line on stderr), 2 a usage error.
+    """
+    # The daemon tells what each tick did, and of single polls only those that brought
+    # something or failed; --verbose adds every poll, even one that found nothing.
+    if quiet:
+        level = logging.ERROR
+    elif verbose:
+        level = logging.DEBUG
+    else:
+        level = logging.INFO if ctx.invoked_subcommand == "run" else logging.WARNING
+    configure_logging(level)
+    ctx.obj = App(config_path=config_path, db_path=db_path, quiet=quiet)
+
+
+for command in (
+    polling.run,
+    polling.poll,
+    polling.status,
+    fetching.fetch,
+    fetching.reextract,
+    reading.show,
+    reading.history,
+    reading.diff,
+    reading.search,
+    reading.export,
+    reading.serve,
+    feeds,
+    opml,
+):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli(prog_name="ingester")

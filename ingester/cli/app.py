@@ -1,0 +1,146 @@
+"""What every command shares: the ``App`` (paths, the archive, the pipeline), progress
+on long work, shared options, and the error rule (one line, exit 1)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Callable, Coroutine, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import click
+
+from ..clock import utcnow
+from ..config import Config, Settings, load_config
+from ..daemon import daemon_health
+from ..errors import IngesterError, NotFound
+from ..pipeline import Pipeline, open_pipeline
+from ..store import Store
+from ..types import PollResult
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def json_option(shape: Literal["array", "object"]) -> Callable[[F], F]:
+    """``--json``: the command's output as one JSON array or object, for machines."""
+    return click.option("--json", "as_json", is_flag=True, help=f"One JSON {shape}, for machines.")
+
+
+class Progress:
+    """A progress bar on a terminal; a plain line every 10% (or 100 items) otherwise."""
+
+    def __init__(self, label: str, total: int | None = None, quiet: bool = False) -> None:
+        self.label, self.total, self.quiet, self.done = label, total, quiet, 0
+        self.bar: Any = None
+        self.every = max(1, total // 10) if total else 100
+
+    def __enter__(self) -> Progress:
+        if not self.quiet and sys.stderr.isatty():
+            self.bar = click.progressbar(
+                length=self.total, label=self.label, file=sys.stderr
+            ).__enter__()
+        return self
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        if self.bar is not None:
+            self.bar.update(n)
+        elif not self.quiet and self.done % self.every == 0:
+            of = f"/{self.total}" if self.total else ""
+            click.echo(f"{self.label}: {self.done}{of}", err=True)
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+        elif not self.quiet and exc_type is None:  # a failure says so itself, in one line
+            click.echo(f"{self.label}: {self.done} done", err=True)
+
+
+@dataclass
+class App:
+    config_path: Path
+    db_path: Path
+    quiet: bool = False
+
+    def progress(self, items: Iterable[T], label: str, total: int | None = None) -> Iterator[T]:
+        with Progress(label, total, quiet=self.quiet) as progress:
+            for item in items:
+                yield item
+                progress.advance()
+
+    def config(self, required: bool = True) -> Config:
+        if not required and not self.config_path.exists():
+            return Config(path=self.config_path, settings=Settings())
+        return load_config(self.config_path)
+
+    def read(self, query: Callable[[Store], T]) -> T:
+        """Run ``query`` on the archive, which must exist, and close it."""
+        store = self.store(create=False)
+        try:
+            return query(store)
+        finally:
+            store.close()
+
+    def pipeline(self, config: Config, work: Callable[[Pipeline], Coroutine[Any, Any, T]]) -> T:
+        """Run ``work`` on a pipeline over the archive (with an extraction pool), then close
+        everything it opened."""
+
+        async def main() -> T:
+            async with open_pipeline(config.settings, self.db_path) as pipeline:
+                return await work(pipeline)
+
+        return asyncio.run(main())
+
+    def store(self, create: bool = True) -> Store:
+        """The archive; commands that only read it refuse to create an empty one."""
+        if not create and not self.db_path.exists():
+            raise NotFound(f"{self.db_path}: no archive here yet (poll or fetch something first)")
+        return Store(self.db_path)
+
+
+def poll_line(result: PollResult) -> str:
+    line = (
+        f"{result.status:<12} {result.feed}  new articles: {result.new_articles}, "
+        f"new versions: {result.new_versions}"
+    )
+    if result.error:
+        line += f"  error: {result.error}"
+    if result.page_errors:
+        line += f"  page errors: {len(result.page_errors)}"
+    return line
+
+
+class OneLineErrors(click.Group):
+    """Turns any IngesterError into one clear line and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except IngesterError as e:
+            raise click.ClickException(str(e)) from e
+
+
+def follow_config(app: App) -> None:
+    """The archive follows the edited file; a daemon with a fresh heartbeat reloads it."""
+    config = load_config(app.config_path)
+    if not app.db_path.exists():
+        return  # the first poll or start will read the file
+    store = app.store()
+    try:
+        store.sync_feeds(config.feeds, utcnow())
+        daemon = store.daemon()
+    finally:
+        store.close()
+    if not daemon_health(daemon, utcnow())["healthy"]:
+        return  # not running: it reads the file when it starts
+    assert daemon is not None
+    try:
+        os.kill(daemon["pid"], signal.SIGHUP)
+    except (ProcessLookupError, PermissionError):
+        return
+    click.echo(f"told the daemon (pid {daemon['pid']}) to reload", err=True)

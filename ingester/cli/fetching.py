@@ -1,0 +1,113 @@
+"""`ingester fetch` and `reextract`: one URL now, and stored pages read again."""
+
+from __future__ import annotations
+
+import click
+
+from ..config.feedlist import add_feeds
+from ..pipeline import Pipeline
+from ..render import version_diff
+from ..types import ArticleOutcome, FeedSpec, Preview
+from .app import App, follow_config, poll_line
+
+
+@click.command()
+@click.argument("url")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Write nothing: print the article layout and its diff against the archive "
+    "(for a feed, its entries and which are archived).",
+)
+@click.option(
+    "--add",
+    is_flag=True,
+    help="Subscribe: add the feed (or the first feed an HTML page advertises) to the config.",
+)
+@click.pass_obj
+def fetch(app: App, url: str, dry_run: bool, add: bool) -> None:
+    """Fetch URL now: a feed is polled, an article page is archived alone.
+
+    Which one it is is told by the content, not the URL. An HTML page that advertises
+    feeds (<link rel="alternate">) has them listed; --add subscribes to the first.
+    """
+    config = app.config(required=False)
+    outcome = app.pipeline(config, lambda pipeline: pipeline.fetch_url(url, dry_run=dry_run))
+    if outcome.preview is not None:
+        _print_preview(outcome.preview)
+    elif outcome.poll is not None:
+        click.echo(f"feed: {poll_line(outcome.poll)}")
+        for error in outcome.poll.page_errors:
+            click.echo(f"  {error}", err=True)
+    elif outcome.article is not None:
+        article = outcome.article
+        if article.error and not (article.new_article or article.new_version):
+            if not outcome.advertised:
+                raise click.ClickException(f"{url}: {article.error}")
+            click.echo(f"article: not archived ({article.error})")
+        else:
+            state = "new version" if article.new_version else "unchanged"
+            click.echo(f"article: {state}  {url}")
+    for feed_url in outcome.advertised:
+        click.echo(f"advertises feed: {feed_url}")
+    if add:
+        _subscribe(app, url if outcome.kind == "feed" else None, outcome.advertised)
+
+
+def _print_preview(preview: Preview) -> None:
+    if preview.entries:
+        for title, link, archived in preview.entries:
+            click.echo(f"{'archived' if archived else 'new':<9} {link}  {title}")
+        return
+    if preview.text is None:
+        click.echo("(the page yields no article)")
+        return
+    click.echo(preview.text, nl=False)
+    click.echo("-" * 72)
+    if preview.stored is None:
+        click.echo("not in the archive yet: this would be version 1")
+    elif preview.stored == preview.text:
+        click.echo(f"identical to version {preview.stored_number}: no new version")
+    else:
+        label = f"version {preview.stored_number} (archived)"
+        click.echo(version_diff(preview.stored, preview.text, label, "this fetch"), nl=False)
+
+
+def _subscribe(app: App, feed_url: str | None, advertised: tuple[str, ...]) -> None:
+    url = feed_url or (advertised[0] if advertised else None)
+    if url is None:
+        raise click.ClickException("nothing to subscribe to: the page advertises no feed")
+    added, _ = add_feeds(app.config_path, [FeedSpec(url=url)])
+    if added:
+        follow_config(app)
+        click.echo(f"subscribed: {url} added to {app.config_path}")
+    else:
+        click.echo(f"already subscribed: {url}")
+
+
+@click.command()
+@click.argument("url", required=False)
+@click.option("--all", "every", is_flag=True, help="Every archived article.")
+@click.pass_obj
+def reextract(app: App, url: str | None, every: bool) -> None:
+    """Run extraction again over stored pages, with no network.
+
+    A rendering that changes is stored as a re-extraction (the extractor changed, not the
+    article), never as an edit by the publisher.
+    """
+    if bool(url) == every:
+        raise click.UsageError("give one article URL or --all")
+    config = app.config(required=False)
+
+    async def work(pipeline: Pipeline) -> list[ArticleOutcome]:
+        pages = pipeline.store.pages_to_reextract(url)
+        return [
+            await pipeline.reextract(page) for page in app.progress(pages, "reextract", len(pages))
+        ]
+
+    outcomes = app.pipeline(config, work)
+    for outcome in outcomes:
+        if outcome.error:
+            click.echo(f"{outcome.url}: {outcome.error}", err=True)
+    changed = sum(o.new_version for o in outcomes)
+    click.echo(f"re-extracted {len(outcomes)} articles: {changed} changed")

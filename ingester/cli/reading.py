@@ -1,0 +1,141 @@
+"""`ingester show`, `history`, `diff`, `search`, `export` and `serve`: reading the archive."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from ..clock import iso
+from ..query import browse
+from ..query.export import FORMATS, JSONL_NAME, write_export
+from ..render import version_diff
+from .app import App, json_option
+
+
+@click.command()
+@click.argument("url")
+@click.option("--version", "number", type=int, help="Version number (default: the latest).")
+@click.pass_obj
+def show(app: App, url: str, number: int | None) -> None:
+    """Print an archived article in the article layout, byte for byte as stored.
+
+    URL may be any form the article was seen under: as linked, after redirects, canonical.
+    """
+    text = app.read(lambda store: store.version_text(url, number))
+    sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.flush()
+
+
+@click.command()
+@click.argument("url")
+@json_option("array")
+@click.pass_obj
+def history(app: App, url: str, as_json: bool) -> None:
+    """List an article's versions: number, fetched at, hash, words, fields changed."""
+    versions = app.read(lambda store: store.versions(url))
+    if as_json:
+        click.echo(json.dumps(versions, indent=2, ensure_ascii=False))
+        return
+    for v in versions:
+        changed = ", ".join(v["changed_fields"]) or ("first version" if v["number"] == 1 else "-")
+        if v["kind"] == "reextraction":
+            changed += " (re-extraction)"
+        click.echo(
+            f"{'*' if v['current'] else ' '}{v['number']:>3}  {v['fetched_at']}  "
+            f"{v['sha256'][:16]}  {v['word_count']:>6} words  {v['source']:<4}  {changed}"
+        )
+
+
+@click.command()
+@click.argument("url")
+@click.argument("versions", nargs=-1, type=int)
+@click.pass_obj
+def diff(app: App, url: str, versions: tuple[int, ...]) -> None:
+    """Show what changed between two versions of an article (default: the last two).
+
+    VERSIONS are two version numbers, A then B. Paragraphs are lines: a changed paragraph
+    is shown as "~" with [-removed-] and {+added+} words.
+    """
+    if len(versions) not in (0, 2):
+        raise click.UsageError("give two version numbers, or none for the last two")
+    store = app.store(create=False)
+    try:
+        a, b = versions or store.last_two_numbers(url)
+        old, new = store.version(url, a), store.version(url, b)
+    finally:
+        store.close()
+    label = "version {number}  {fetched_at}  {sha256:.16}  {kind}"
+    click.echo(
+        version_diff(old["text"], new["text"], label.format(**old), label.format(**new)), nl=False
+    )
+
+
+@click.command()
+@click.argument("query")
+@click.option("--limit", default=20, show_default=True, help="At most this many articles.")
+@json_option("array")
+@click.pass_obj
+def search(app: App, query: str, limit: int, as_json: bool) -> None:
+    """Full-text search over every article's current title and body.
+
+    QUERY uses SQLite FTS5 syntax: words, "a phrase", OR, NOT, prefix*. Text that is not
+    valid syntax is searched for as plain words.
+    """
+    hits = app.read(lambda store: store.search(query, limit))
+    if as_json:
+        click.echo(json.dumps(hits, indent=2, ensure_ascii=False))
+        return
+    for hit in hits:
+        click.echo(f"{hit['url']}\n  {hit['title']}\n  {hit['snippet']}")
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--feed", help="Only articles this feed (name or URL) carried.")
+@click.option(
+    "--since", help="Only versions fetched on or after this date (YYYY-MM-DD) or time (ISO)."
+)
+@click.option("--all-versions", is_flag=True, help="Every version, not only the current ones.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="txt",
+    show_default=True,
+    help="txt: one file per version in the article layout, named {n:03d}_{hash16}.txt; "
+    f"jsonl: one JSON object per version in {JSONL_NAME}.",
+)
+@click.pass_obj
+def export(
+    app: App, directory: Path, feed: str | None, since: str | None, all_versions: bool, fmt: str
+) -> None:
+    """Write archived versions to DIRECTORY; the same archive always exports the same bytes."""
+    if since is not None:
+        try:
+            moment = datetime.fromisoformat(since)
+        except ValueError:
+            raise click.BadParameter(f"not a date or ISO time: {since!r}") from None
+        # Stored times are UTC text; a time without a zone is taken as UTC.
+        since = iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    store = app.store(create=False)
+    try:
+        versions = store.versions_for_export(feed, since, all_versions)
+        written = sum(1 for _ in app.progress(write_export(directory, versions, fmt), "export"))
+    finally:
+        store.close()
+    click.echo(f"exported {written} versions to {directory}")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8001, show_default=True, help="Port to listen on.")
+@click.pass_obj
+def serve(app: App, host: str, port: int) -> None:
+    """Browse the archive in Datasette, with descriptions and saved queries."""
+    app.store(create=False).close()  # brings an archive made by an older release up to date
+    click.echo(f"Datasette on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
+    browse.serve(app.db_path, host, port)

@@ -1,0 +1,42 @@
+"""The one composition root: the archive, a fetcher and (where wanted) an extraction pool,
+assembled into a ``Pipeline``. The CLI, the poller processes and the bench all start here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+
+from ..clock import Clock, utcnow
+from ..config import Settings
+from ..fetch import Fetcher
+from ..store import Store
+from .run import Pipeline
+from .workers import extraction_pool
+
+
+@contextlib.asynccontextmanager
+async def open_pipeline(
+    settings: Settings,
+    db_path: Path,
+    *,
+    extraction_workers: bool = True,
+    transport: httpx.AsyncBaseTransport | None = None,
+    clock: Clock = utcnow,
+) -> AsyncIterator[Pipeline]:
+    """A pipeline on the archive at ``db_path``; everything it opened is closed after.
+
+    ``extraction_workers=False`` extracts in this process: a poller process is one core's
+    work already. ``transport`` replaces the network (tests, the bench's profiles).
+    """
+    store = Store(db_path)
+    try:
+        with contextlib.ExitStack() as stack:
+            pool = stack.enter_context(extraction_pool()) if extraction_workers else None
+            async with Fetcher(settings, transport) as fetcher:
+                yield Pipeline(settings, store, fetcher, executor=pool, clock=clock)
+    finally:
+        store.close()

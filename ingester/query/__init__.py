@@ -1,0 +1,1 @@
+"""Reading the archive from outside: Datasette on it (``browse``) and files (``export``)."""
