@@ -38,12 +38,9 @@ from ingester.errors import IngesterError
 from ingester.fetch import Fetcher
 from ingester.parse import parse_feed
 from ingester.parse.feed import feedparser_result
+from tests.support.httpserver import LocalServer, Route  # the tests' server: stdlib only
 
 PROJECT = Path(__file__).resolve().parent.parent
-# The tests' local HTTP server (standard library only); tests/ is not a package, and pytest
-# puts it on the path the same way.
-sys.path.insert(0, str(PROJECT / "tests"))
-from httpserver import LocalServer, Route  # noqa: E402
 
 FEEDPARSER_TESTS = "feedparser-tests"
 REAL_FEEDS = "real-feeds"

@@ -1,19 +1,21 @@
-"""Shared fixtures: a local HTTP server, a temporary archive, and the real CLI."""
+"""Shared fixtures: a local HTTP server, a temporary archive for the real CLI, the pipeline
+harness on an explicit clock (and the same after one poll), and the hand-built archive
+the browsing tests read."""
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from httpserver import LocalServer
 
-PROJECT = Path(__file__).resolve().parent.parent
+from ingester.config import Settings
+from ingester.store import Store
+from tests.support.cli import Archive
+from tests.support.harness import PAGES, PROXY_VARIABLES, RSS_TYPE, T0, Clock, Harness, serve_pages
+from tests.support.httpserver import LocalServer
+from tests.support.news import build_news
+from tests.support.samples import rss
 
 
 @pytest.fixture
@@ -22,61 +24,46 @@ def server() -> Iterator[LocalServer]:
         yield local
 
 
-def cli_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INGESTER_")}
-    # Nothing between the client and 127.0.0.1.
-    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        env.pop(name, None)
-    return env
-
-
-@dataclass
-class Archive:
-    """A config file and an archive file in a temporary directory, driven by the real CLI."""
-
-    dir: Path
-
-    @property
-    def config(self) -> Path:
-        return self.dir / "feeds.toml"
-
-    @property
-    def db(self) -> Path:
-        return self.dir / "archive.db"
-
-    def write_config(self, text: str) -> None:
-        """Write the config, letting article pages be fetched from the local test server
-        (the SSRF guard refuses private addresses for pages by default)."""
-        if "private_pages" not in text:
-            local = "private_pages = true\n"
-            table = re.compile(r"^\[settings\]\n", re.M)
-            text = (
-                table.sub(f"[settings]\n{local}", text, count=1)
-                if table.search(text)
-                else f"[settings]\n{local}\n{text}"
-            )
-        self.config.write_text(text, encoding="utf-8")
-
-    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
-        """Run ``ingester --config ... --db ... ARGS`` in a subprocess, as a user would."""
-        command = [sys.executable, "-m", "ingester", "--config", str(self.config)]
-        command += ["--db", str(self.db), *args]
-        done = subprocess.run(
-            command, capture_output=True, cwd=self.dir, env=cli_env(), timeout=120
-        )
-        if check and done.returncode != 0:
-            raise AssertionError(
-                f"{' '.join(args)} exited {done.returncode}\n"
-                f"stdout: {done.stdout.decode(errors='replace')}\n"
-                f"stderr: {done.stderr.decode(errors='replace')}"
-            )
-        return done
-
-    def out(self, *args: str) -> str:
-        return self.cli(*args).stdout.decode("utf-8")
-
-
 @pytest.fixture
 def archive(tmp_path: Path) -> Archive:
     return Archive(tmp_path)
+
+
+@pytest.fixture
+def news(archive: Archive) -> Path:
+    build_news(archive.db)
+    return archive.db
+
+
+@pytest.fixture
+def harness(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
+    # The in-process Fetcher reads proxy settings from the environment: nothing between
+    # it and 127.0.0.1.
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    settings = Settings(
+        host_gap=0.0,
+        jitter=0.0,
+        timeout=5.0,
+        min_interval=60,
+        default_interval=1800,
+        private_pages=True,  # the test site is on 127.0.0.1
+    )
+    # The same file the CLI fixture uses, so a test can look at it with `ingester status`.
+    store = Store(archive.db)
+    try:
+        yield Harness(archive.db, store, Clock(T0), settings)
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def polled(harness: Harness, server: LocalServer) -> Harness:
+    """Three articles archived by one poll at T0; the feed then waits a day."""
+    items = serve_pages(server, PAGES)
+    server.set_text("/feed.xml", rss("Harbour News", server.url("/"), items), RSS_TYPE)
+    harness.add(server.url("/feed.xml"), "news", interval=86400)
+    [result] = harness.poll_due()
+    assert result.new_articles == 3
+    return harness

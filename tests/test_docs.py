@@ -8,10 +8,10 @@ import shlex
 import click
 import pytest
 from click.testing import CliRunner
-from conftest import PROJECT
 
 from ingester.cli import cli
 from ingester.config import Settings
+from tests.support.cli import PROJECT
 
 README = (PROJECT / "README.md").read_text(encoding="utf-8")
 

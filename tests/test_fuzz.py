@@ -19,13 +19,13 @@ from typing import TypeVar
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from samples import FeedItem, SamplePage, atom, rss, sentences
 
 from ingester.errors import ExtractError, ParseError
 from ingester.extract import extract_page
 from ingester.parse import parse_feed
 from ingester.render import compose, render
 from ingester.types import ExtractedPage, ParsedFeed
+from tests.support.samples import FeedItem, SamplePage, atom, rss, sentences
 
 T = TypeVar("T")
 

@@ -12,7 +12,8 @@ from email.message import Message
 from urllib.error import HTTPError
 
 import pytest
-from httpserver import LocalServer, Route
+
+from tests.support.httpserver import LocalServer, Route
 
 # Proxies from the environment must not get between the client and 127.0.0.1.
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))

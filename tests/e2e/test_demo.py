@@ -1,0 +1,78 @@
+"""`make demo` works offline and stops everything it started on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from urllib.error import URLError
+
+import pytest
+
+from tests.support.cli import PROJECT, cli_env
+
+pytestmark = pytest.mark.e2e
+
+PAGES = PROJECT / "tests" / "data" / "pages"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_the_demo_polls_the_sample_site_and_shows_articles() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.demo", "--no-serve", "--show", "2"],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=PROJECT,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr
+    shown = sorted(p.stem for p in PAGES.glob("*.html") if p.stem != "kyiv-reference")
+    assert f"with {len(shown)} articles in 2 feeds" in done.stdout
+    assert done.stdout.count("new articles: ") == 2
+    for name in shown[:2]:
+        assert (PAGES / f"{name}.expected.txt").read_text(encoding="utf-8") in done.stdout
+
+
+@pytest.mark.timeout(180)
+def test_the_demo_serves_datasette_until_ctrl_c() -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.demo", "--show", "0", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=cli_env(),
+        cwd=PROJECT,
+        start_new_session=True,  # Ctrl-C reaches the whole group, as in a terminal
+    )
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    url = f"http://127.0.0.1:{port}/demo/feed_health.json?_shape=array"
+    try:
+        deadline = time.monotonic() + 120
+        body = b""
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                with opener.open(url, timeout=5) as response:
+                    body = response.read()
+                break
+            except (URLError, ConnectionError):
+                time.sleep(0.2)  # waiting for the servers to come up, not for a result
+        assert b"demo-news" in body and b"demo-blog" in body
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    with pytest.raises((URLError, ConnectionError)):
+        opener.open(url, timeout=5)
