@@ -29,8 +29,9 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Spread over every core (pytest-xdist): the end-to-end tests mostly wait on subprocesses.
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 # Fresh random fuzzing, ten times the examples of make test (tests/test_fuzz.py).
 fuzz: $(STAMP)

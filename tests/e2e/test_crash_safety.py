@@ -148,6 +148,7 @@ def site() -> Iterator[LocalServer]:
         yield server
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_sigkill_at_random_moments_loses_nothing(site: LocalServer, tmp_path: Path) -> None:
     rng = random.Random(SEED)

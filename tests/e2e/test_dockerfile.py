@@ -49,6 +49,7 @@ def exec_form(text: str) -> list[str]:
     return [str(w) for w in words]
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_the_dockerfile_installs_and_starts_the_daemon(tmp_path: Path) -> None:
     app, data = tmp_path / "app", tmp_path / "data"

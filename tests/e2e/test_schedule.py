@@ -516,6 +516,7 @@ def test_a_deliberate_stop_during_a_poll_logs_no_error(stopped_mid_poll: Stopped
     assert "Traceback" not in stopped_mid_poll.log
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(420)
 def test_a_running_daemon_polls_each_feed_at_its_computed_interval(
     archive: Archive, server: LocalServer
@@ -539,7 +540,7 @@ def test_a_running_daemon_polls_each_feed_at_its_computed_interval(
     write_config(archive, feeds, tick=f"{tick}s", min_interval="1s", jitter=0)
     daemon = Daemon(archive)
     try:
-        for _ in range(20):  # a few minutes: nineteen gaps of the cached feed's 8 s
+        for _ in range(12):  # a minute and a half: eleven gaps of the cached feed's 8 s
             daemon.wait_for("poll feed=cached", timeout=60)
         stopped_at = datetime.now(UTC)
         assert daemon.stop(signal.SIGTERM) == 0
@@ -553,7 +554,7 @@ def test_a_running_daemon_polls_each_feed_at_its_computed_interval(
     }
     for name, [interval] in expected.items():
         gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(starts[name])]
-        assert len(gaps) >= 18, (name, gaps)
+        assert len(gaps) >= 10, (name, gaps)
         assert all(interval <= g <= interval + tolerance for g in gaps), (name, gaps)
         # Not starved at the end either.
         assert (stopped_at - starts[name][-1]).total_seconds() <= interval + tolerance + 1
