@@ -14,8 +14,14 @@ Speed is pages per CPU second of the extraction calls alone, in one process, aga
 plain ``trafilatura.extract(html, fast=True)`` timed on the same pages in the same run:
 machines are noisy, so the ratio is the figure to compare across runs.
 
+Then the field evaluation of bench/eval_fields.py (title, authors, publishing date and
+body of each page against hand-checked fields, beside trafilatura): on fundus-dev,
+readability-test-pages and trafilatura-eval-subset, or on those of them ``--corpus``
+names; ``--no-fields`` leaves it out.
+
 The run exits 1 when a figure falls below its floor in ``bench/eval_floors.json``.
-Floors only go up: ``--raise-floors`` lifts the F1 floors to this run's figures.
+Floors only go up: ``--raise-floors`` lifts the F1 floors, and the field floors, to this
+run's figures.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 import trafilatura
@@ -40,6 +46,9 @@ from lxml import etree, html
 
 from ingester.errors import ExtractError
 from ingester.extract import EXTRACTOR, extract_page
+
+if TYPE_CHECKING:
+    from bench.eval_fields import FieldRun
 
 PROJECT = Path(__file__).resolve().parent.parent
 FLOORS = Path(__file__).resolve().parent / "eval_floors.json"
@@ -531,24 +540,61 @@ def _as_json(
     }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+BODY_WORST = 5
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    from bench.eval_fields import FIELD_CORPORA, WORST
+
     parser = argparse.ArgumentParser(prog="python -m bench.eval_extraction", description=__doc__)
-    parser.add_argument("--corpus", choices=sorted(LOADERS), action="append", help="repeatable")
-    parser.add_argument("--worst", type=int, default=5, metavar="N", help="worst pages shown")
+    corpora = sorted({*LOADERS, *FIELD_CORPORA})
+    parser.add_argument("--corpus", choices=corpora, action="append", help="repeatable")
+    parser.add_argument(
+        "--worst",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"worst pages shown (default: {BODY_WORST}, and {WORST} per field)",
+    )
     parser.add_argument("--json", type=Path, metavar="PATH", help="write every figure here")
     parser.add_argument("--rounds", type=int, default=3, help="timed passes for the speed")
     parser.add_argument(
         "--raise-floors", action="store_true", help="lift the F1 floors to this run's figures"
     )
-    args = parser.parse_args(argv)
+    parser.add_argument("--no-fields", action="store_true", help="the body evaluation alone")
+    parser.add_argument(
+        "--jobs", type=int, default=None, metavar="N", help="field evaluation processes"
+    )
+    return parser.parse_args(argv)
 
+
+def _run_fields(args: argparse.Namespace, root: Path) -> FieldRun | None:
+    """The field evaluation of the corpora asked for, printed; None when none was."""
+    from bench import eval_fields
+
+    names = [n for n in eval_fields.FIELD_CORPORA if args.corpus is None or n in args.corpus]
+    if args.no_fields or not names:
+        return None
+    run = eval_fields.run_fields(root, names, args.jobs)
+    worst = eval_fields.WORST if args.worst is None else args.worst
+    print(
+        "\n".join([*eval_fields.field_report(run.results, worst), "", eval_fields.run_summary(run)])
+    )
+    return run
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # eval_fields builds on this module's metric and corpora: imported once this one is.
+    from bench import eval_fields
+
+    args = _arguments(argv)
     root = corpora_root()
     if not root.is_dir():
         print(f"eval: skipped, no corpora at {root} (set INGESTER_CORPORA to point at them)")
         return 0
     print(f"extractor: {EXTRACTOR}; corpora: {root}")
     results: list[CorpusResult] = []
-    for name in args.corpus or sorted(LOADERS):
+    for name in [n for n in args.corpus or sorted(LOADERS) if n in LOADERS]:
         if not (root / name).is_dir():
             print(f"eval: {name} skipped, {root / name} is absent")
             continue
@@ -557,7 +603,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if BENCHMARK in {r.name for r in results} and args.rounds > 0:
         speed = measure_speed(list(load_benchmark(root / BENCHMARK)), args.rounds)
 
-    print("\n".join(report(results, speed, args.worst)))
+    print("\n".join(report(results, speed, BODY_WORST if args.worst is None else args.worst)))
+    fields = _run_fields(args, root)
+    field_results = fields.results if fields is not None else ()
     floors = load_floors()
     checked, breaches = check_floors(floors, results, speed)
     print()
@@ -566,11 +614,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"floors checked ({rel}): {'; '.join(checked) if checked else 'none'} ({verdict})")
     for breach in breaches:
         print(f"FLOOR BREACHED {breach}")
+    if fields is not None:
+        field_checked, field_breaches = eval_fields.check_field_floors(floors, field_results)
+        print("\n".join(eval_fields.floor_lines(field_checked, field_breaches)))
+        checked, breaches = checked + field_checked, breaches + field_breaches
     if args.raise_floors:
-        FLOORS.write_text(json.dumps(raised_floors(floors, results), indent=2) + "\n")
+        raised = eval_fields.raised_field_floors(raised_floors(floors, results), field_results)
+        FLOORS.write_text(json.dumps(raised, indent=2) + "\n")
         print(f"floors raised where this run beat them: {rel}")
     if args.json:
         data = _as_json(results, speed, checked, breaches)
+        if fields is not None:
+            data["fields"] = eval_fields.fields_as_json(field_results)
         args.json.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return 1 if breaches else 0
 
