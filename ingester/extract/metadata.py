@@ -128,13 +128,6 @@ def _ld_authors(ld: dict[str, Any]) -> list[dict[str, Any]]:
     return people
 
 
-def ld_author_names(ld: dict[str, Any]) -> str | None:
-    names = [str(p["name"]).strip() for p in _ld_authors(ld) if str(p["name"]).strip()]
-    if not names:
-        return None
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-
-
 def ld_single_author(ld: dict[str, Any]) -> dict[str, Any] | None:
     """Role and bio belong to one person; with several authors there is no single one."""
     people = _ld_authors(ld)
@@ -155,6 +148,19 @@ def article_container(tree: Any) -> Any:
             return found
     found = next(elements(tree, '//*[@role="main"]'), None)
     return found if found is not None else next(tree.iter("body"), tree)
+
+
+def document_title(tree: Any) -> str | None:
+    """The document's ``<title>``: the first in the page, as browsers show it."""
+    element = next(tree.iter("title"), None)
+    return element_text(element) or None if element is not None else None
+
+
+def publisher_name(ld: dict[str, Any]) -> str | None:
+    publisher = ld.get("publisher")
+    if isinstance(publisher, list):
+        publisher = next((p for p in publisher if isinstance(p, dict)), None)
+    return ld_str(publisher, "name") if isinstance(publisher, dict) else None
 
 
 def h1(container: Any) -> str | None:

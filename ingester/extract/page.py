@@ -2,7 +2,7 @@
 
 Metadata comes from what publishers mark up for machines (JSON-LD, OpenGraph and article
 meta tags) and for readers (the lead figure, the author box, breadcrumbs), in the
-preference order of ARTICLE_LAYOUT.md. The body is trafilatura's main-text extraction of
+preference order of docs/layout.md. The body is trafilatura's main-text extraction of
 the page with its furniture taken out (furniture.py), one line per block (body.py); the
 publisher's JSON-LD ``articleBody`` stands in where the page shows no article, or where
 it says the same as the page with its paragraphs kept apart.
@@ -18,7 +18,9 @@ from trafilatura.utils import load_html
 
 from ..errors import ExtractError
 from ..types import ExtractedPage
+from . import dates
 from .authorbox import box_bio, box_name, box_role, find_author_box
+from .authors import page_author
 from .body import article_body
 from .figure import image_fields, lead_figure
 from .furniture import survey
@@ -26,18 +28,25 @@ from .metadata import (
     article_container,
     breadcrumb,
     canonical,
+    document_title,
     first,
     h1,
     json_ld_article,
     json_ld_objects,
-    ld_author_names,
     ld_section,
     ld_single_author,
     ld_str,
     meta_tags,
+    publisher_name,
 )
+from .titles import choose_title, site_names
 
-EXTRACTOR = f"trafilatura {trafilatura.__version__}"
+# Which reading of a page a version holds: trafilatura's release and our rules' revision.
+# Bump RULES whenever a change makes some page render differently, so that archives read
+# their stored pages again (a re-extraction) before the next fetch is compared with them,
+# and a new rule is never recorded as the publisher's edit.
+RULES = 2  # 2: titles, authors and dates chosen among candidates and cleaned
+EXTRACTOR = f"trafilatura {trafilatura.__version__}, rules {RULES}"
 
 
 def extract_page(content: bytes | str, url: str) -> ExtractedPage:
@@ -65,21 +74,30 @@ def _extract(content: bytes | str, url: str) -> ExtractedPage:
     surveyed = survey(bodies[0]) if bodies else None
     author_box = find_author_box(bodies, surveyed)
 
-    title = first(ld_str(ld, "headline"), meta.get("og:title")) or first(h1(container))
-    author = first(ld_author_names(ld), box_name(author_box), meta.get("author"))
+    declared_section = first(meta.get("article:section"), ld_section(ld))
+    title = choose_title(
+        h1(container),
+        ld_str(ld, "headline"),
+        meta.get("og:title"),
+        document_title(tree),
+        site_names(meta, publisher_name(ld), url),
+        declared_section,
+    )
+    author = page_author(tree, meta, ld, ld_objects, box_name(author_box), surveyed, url)
     ld_person = ld_single_author(ld)
     image_alt, image_caption, has_image = image_fields(figure, meta)
     canonical_url = canonical(tree, meta, url)
     # The breadcrumb is looked for only when the publisher names no section: finding its
     # trail is a search of every element.
-    section = first(meta.get("article:section"), ld_section(ld)) or first(
-        breadcrumb(tree, title, ld_objects)
-    )
+    section = declared_section or first(breadcrumb(tree, title, ld_objects))
     author_role = first(ld_str(ld_person, "jobTitle"), box_role(author_box))
     author_bio = first(ld_str(ld_person, "description"), box_bio(author_box))
     # Last: the body is read from the tree with its furniture stripped in place, after which
     # the tree and the elements found in it (figure, author box) no longer show the page.
     body = article_body(tree, url, title, ld, surveyed)
+    # After the body: htmldate, the dates' last resort, may read the tree in any way.
+    published_at = dates.published(ld, meta, container, tree)
+    modified_at = dates.modified(ld, meta, container)
     return ExtractedPage(
         canonical_url=canonical_url,
         section=section,
@@ -91,8 +109,8 @@ def _extract(content: bytes | str, url: str) -> ExtractedPage:
         image_caption=image_caption,
         has_image=has_image,
         body=body,
-        published=first(ld_str(ld, "datePublished"), meta.get("article:published_time")),
-        modified=first(ld_str(ld, "dateModified"), meta.get("article:modified_time")),
+        published=published_at,
+        modified=modified_at,
     )
 
 

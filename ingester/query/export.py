@@ -17,7 +17,7 @@ JSONL_NAME = "versions.jsonl"
 
 
 def file_name(n: int, sha256: str) -> str:
-    """``{n:03d}_{hash16}.txt``, as ARTICLE_LAYOUT.md names exported versions."""
+    """``{n:03d}_{hash16}.txt``, as docs/layout.md names exported versions."""
     return f"{n:03d}_{sha256[:16]}.txt"
 
 

@@ -1,4 +1,4 @@
-"""Page facts + feed entry -> Article, in ARTICLE_LAYOUT.md's order of preference.
+"""Page facts + feed entry -> Article, in docs/layout.md's order of preference.
 
 Where a feed and a page disagree, the page wins: the archive records what the publisher
 shows its readers. The feed fills in what the page does not say.

@@ -1,4 +1,4 @@
-"""Article -> the article layout text (see ARTICLE_LAYOUT.md), and its hash.
+"""Article -> the article layout text (docs/layout.md), and its hash.
 
 The rendered text is what versions are computed from, so rendering must be a pure,
 deterministic function of the article's fields.
