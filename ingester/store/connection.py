@@ -9,6 +9,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from ..clock import iso_date
 from ..errors import StoreError
 
 
@@ -26,6 +27,7 @@ class Connection:
         self.db.execute("PRAGMA busy_timeout = 5000")
         self.db.enable_wal()
         self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.conn.create_function("iso_date", 1, _stored_date, deterministic=True)
 
     def close(self) -> None:
         self.db.close()
@@ -47,3 +49,9 @@ class Connection:
 
     def count(self, table: str) -> int:
         return int(self.db.execute(f"SELECT COUNT(*) FROM [{table}]").fetchone()[0])
+
+
+def _stored_date(value: str | None) -> str | None:
+    """SQL's ``iso_date(x)``: a stored date as ISO 8601, or as it was when it reads as none
+    (nothing the publisher wrote is lost)."""
+    return (iso_date(value) or value) if value is not None else None

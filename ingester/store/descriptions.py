@@ -119,8 +119,9 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "image_alt": "Lead image's alt text.",
             "image_caption": "Lead image's caption, credit in parentheses.",
             "body": "Body text, one paragraph per line.",
-            "published_at": "Publication time as the publisher states it.",
-            "modified_at": "Modification time as the publisher states it.",
+            "published_at": "Publication time the publisher states, as ISO 8601 at its offset "
+            "(docs/layout.md).",
+            "modified_at": "Modification time the publisher states, as ISO 8601 at its offset.",
             "text": "The whole article in the article layout: what `ingester show` prints.",
             "word_count": "Words in the body.",
             "source": "page (extracted from the article page) or feed (the feed's content).",

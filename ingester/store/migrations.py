@@ -175,7 +175,15 @@ CREATE TABLE daemon (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3)
+# Dates as pages wrote them ("Fri Apr 28 19:20:36 CEST 2023") become ISO 8601 at the
+# page's offset, as extraction now stores them (docs/layout.md); iso_date is registered on
+# every connection (connection.py) and keeps a value it cannot read as it was.
+SCHEMA_V4 = """
+UPDATE versions SET published_at = iso_date(published_at) WHERE published_at IS NOT NULL;
+UPDATE versions SET modified_at = iso_date(modified_at) WHERE modified_at IS NOT NULL;
+"""
+
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4)
 
 
 class Migrations(Connection):

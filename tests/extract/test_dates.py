@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from lxml import html
 
+from ingester.clock import iso_date
 from ingester.extract import extract_page
-from ingester.extract.dates import modified, normalised, published
+from ingester.extract.dates import modified, published
 
 
 @pytest.mark.parametrize(
@@ -23,12 +24,12 @@ from ingester.extract.dates import modified, normalised, published
     ],
 )
 def test_dates_are_stored_as_iso_8601_at_the_pages_offset(written: str, stored: str) -> None:
-    assert normalised(written) == stored
+    assert iso_date(written) == stored
 
 
 @pytest.mark.parametrize("junk", ["", "  ", "yesterday-ish", "2024-13-45", "0001-01-01", "12"])
 def test_what_does_not_read_as_a_date_is_none(junk: str) -> None:
-    assert normalised(junk) is None
+    assert iso_date(junk) is None
 
 
 def tree(head: str, body: str) -> object:
