@@ -54,8 +54,8 @@ from tests.support.news import (
     expected_feed_health,
     search_path,
     the_feed,
-    version_of,
 )
+from tests.support.versions import version_of
 
 LATEST = "/archive/latest_articles.json?_shape=array"
 RECENTLY_EDITED = "/archive/recently_edited.json?_shape=array"

@@ -8,10 +8,10 @@ from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ingester.render import render, text_hash, word_count
 from ingester.store import Store
 from ingester.store.migrations import MIGRATIONS
 from ingester.types import Article, ArticleUrls, VersionToStore
+from tests.support.versions import version_of
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -23,15 +23,7 @@ def version(url_number: int, published: str | None, modified: str | None) -> Ver
         published=published,
         modified=modified,
     )
-    text = render(article)
-    return VersionToStore(
-        article=article,
-        text=text,
-        hash=text_hash(text),
-        word_count=word_count(article),
-        extractor="trafilatura 2.3.1",
-        fetched_at=T0.isoformat(),
-    )
+    return version_of(article, T0, extractor="trafilatura 2.3.1")
 
 
 def archive_at_schema_3(path: Path) -> None:

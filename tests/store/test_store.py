@@ -22,7 +22,7 @@ import zstandard
 
 from ingester.clock import iso
 from ingester.errors import NotFound, StoreError
-from ingester.render import render, text_hash, word_count
+from ingester.render import render, text_hash
 from ingester.store import Store
 from ingester.store.migrations import MIGRATIONS
 from ingester.types import (
@@ -32,8 +32,8 @@ from ingester.types import (
     FeedSpec,
     PageToStore,
     PollResult,
-    VersionToStore,
 )
+from tests.support.versions import version_of
 
 T0 = datetime(2024, 5, 1, 9, 0, 0, tzinfo=UTC)
 T1 = T0 + timedelta(hours=1)
@@ -90,18 +90,6 @@ def feed_row(path: Path, url: str) -> dict[str, Any]:
         row = conn.execute("SELECT * FROM feeds WHERE url = ?", (url,)).fetchone()
     assert row is not None, url
     return dict(row)
-
-
-def version_of(article: Article, fetched_at: datetime = T0) -> VersionToStore:
-    text = render(article)
-    return VersionToStore(
-        article=article,
-        text=text,
-        hash=text_hash(text),
-        word_count=word_count(article),
-        extractor="test-extractor",
-        fetched_at=fetched_at.isoformat(timespec="seconds"),
-    )
 
 
 def page_of(content: bytes, etag: str | None = None) -> PageToStore:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from ingester.clock import iso
-from ingester.render import render, text_hash, word_count
 from ingester.store import Store
 from ingester.types import (
     Article,
@@ -20,9 +19,8 @@ from ingester.types import (
     FeedSpec,
     ParsedEntry,
     PollResult,
-    VersionKind,
-    VersionToStore,
 )
+from tests.support.versions import version_of
 
 T0 = datetime(2024, 5, 1, 9, 0, 0, tzinfo=UTC)
 
@@ -86,21 +84,6 @@ FEED_HEALTH = "/archive/feed_health.json?_shape=array"
 
 def at(hours: float) -> datetime:
     return T0 + timedelta(hours=hours)
-
-
-def version_of(
-    article: Article, fetched_at: datetime, kind: VersionKind = "edit"
-) -> VersionToStore:
-    text = render(article)
-    return VersionToStore(
-        article=article,
-        text=text,
-        hash=text_hash(text),
-        word_count=word_count(article),
-        extractor="test-extractor",
-        fetched_at=iso(fetched_at),
-        kind=kind,
-    )
 
 
 def entry_for(url: str, title: str | None) -> ParsedEntry:
