@@ -9,8 +9,11 @@
 - real-feeds: every feed with a feed-rs reading (``*.serde.json``) is served and parsed the
   same way; the feed title and entry titles must equal feed-rs's (whitespace normalised).
   Every feed of the folder, with or without a reading, is checked for mojibake.
+- undeclared: every legacy-encoded file of both corpora that declares its encoding, with
+  the declaration taken out, must read as declared (the encoding is then detected).
 
-Exits 1 when any real-feeds title differs or shows mojibake.
+Exits 1 when any real-feeds title differs or shows mojibake, or an undeclared feed reads
+otherwise than declared (the two-byte euc-kr cases of feedparser-tests excepted).
 """
 
 from __future__ import annotations
@@ -402,6 +405,77 @@ def run_real_feeds(folder: Path, content_type: str | None = None) -> RealFeedsRe
     return outcome
 
 
+# -- undeclared encodings ---------------------------------------------------------------------
+
+# The copy of feedparser's suite in the corpora has no chardet cases (its
+# tests/illformed/chardet/ folder): these stand in. Every file of both corpora that is in a
+# legacy encoding (not ASCII, not UTF-8, no BOM) and declares it is served with its
+# declaration taken out and no Content-Type, so that only detection can read it; its
+# titles must equal those of the declared file, read the same way.
+_DECLARATION = re.compile(rb"""(<\?xml[^>]*?)\s+encoding\s*=\s*["'][A-Za-z0-9._:-]+["']""")
+# feedparser-tests' euc-kr cases write one two-byte character ("\ub144"): two bytes
+# cannot tell EUC-KR from windows-1252, which reads them as cleanly.
+TOO_SHORT_TO_DETECT = frozenset({"euc-kr.xml", "euc-kr-attribute.xml", "euc-kr-item.xml"})
+
+
+@dataclass
+class UndeclaredResult:
+    feeds: list[str] = field(default_factory=list)
+    wrong: list[str] = field(default_factory=list)
+    mojibake: list[str] = field(default_factory=list)
+    too_short: list[str] = field(default_factory=list)
+
+
+def _legacy_declared(data: bytes) -> bool:
+    declared = _DECLARATION.match(data)
+    if data.isascii() or not declared or b"utf" in declared.group(0).lower():
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def _titles(data: bytes, headers: Mapping[str, str]) -> list[str | None]:
+    parsed = parse_feed(data, headers, "http://127.0.0.1/feed.xml")
+    return [normalise_space(parsed.title), *(normalise_space(e.title) for e in parsed.entries)]
+
+
+def run_undeclared(root: Path) -> UndeclaredResult:
+    outcome = UndeclaredResult()
+    paths = [*sorted((root / REAL_FEEDS).rglob("*.xml"))]
+    paths += sorted((root / FEEDPARSER_TESTS / "tests").rglob("*.xml"))
+    for path in paths:
+        data = path.read_bytes()
+        if path.name in NOT_FEEDS or not _legacy_declared(data):
+            continue
+        name = path.relative_to(root).as_posix()
+        try:
+            declared = _titles(data, {})
+            detected = _titles(_DECLARATION.sub(rb"\1", data, count=1), {})
+        except IngesterError as e:
+            outcome.wrong.append(f"{name}: {e}")
+            continue
+        outcome.feeds.append(name)
+        if detected != declared:
+            where = outcome.too_short if path.name in TOO_SHORT_TO_DETECT else outcome.wrong
+            where.append(f"{name}: {detected[:2]!r} != declared {declared[:2]!r}")
+        outcome.mojibake += [f"{name}: {t!r}" for t in detected if t and mojibake(t)]
+    return outcome
+
+
+def report_undeclared(result: UndeclaredResult) -> list[str]:
+    lines = [
+        f"undeclared (legacy-encoded feeds, declaration removed): {len(result.feeds)} feeds, "
+        f"{len(result.wrong)} read otherwise than declared, {len(result.mojibake)} mojibake, "
+        f"{len(result.too_short)} too short to detect"
+    ]
+    lines += [f"  {p}" for p in [*result.wrong, *result.mojibake]]
+    lines += [f"  too short: {p}" for p in result.too_short]
+    return lines
+
+
 # -- report ----------------------------------------------------------------------------------
 
 
@@ -489,6 +563,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 status = 1
     else:
         print(f"feeds-eval: {REAL_FEEDS} skipped, {root / REAL_FEEDS} is absent")
+    if (root / REAL_FEEDS).is_dir() and (root / FEEDPARSER_TESTS).is_dir():
+        undeclared = run_undeclared(root)
+        print("\n".join(report_undeclared(undeclared)))
+        if undeclared.wrong or undeclared.mojibake:
+            status = 1
     print(f"feeds-eval: {time.perf_counter() - started:.1f}s")
     return status
 
