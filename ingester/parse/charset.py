@@ -44,7 +44,9 @@ def charset_override(content: bytes, content_type: str | None) -> str | None:
     """
     sniffed = sniffed_encoding(content)
     if sniffed:
-        return sniffed if content_type and _CHARSET.search(content_type) else None
+        # Told even when no header names a charset: with no Content-Type at all,
+        # feedparser did not read a UTF-16 feed whose declaration names no encoding.
+        return sniffed
     if _mislabelled_utf8(content, content_type):
         return "utf-8"
     if _undeclared(content, content_type):

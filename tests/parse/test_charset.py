@@ -84,6 +84,16 @@ def test_utf16_and_utf32_are_read_whatever_the_header_says(
     assert_titles(parse(document, content_type))
 
 
+@pytest.mark.parametrize("codec", ["utf-16", "utf-32"])
+@pytest.mark.parametrize("content_type", [None, "application/rss+xml"])
+def test_a_bom_is_read_when_the_declaration_names_no_encoding(
+    codec: str, content_type: str | None
+) -> None:
+    # Before: with no Content-Type at all, such a UTF-16 feed did not parse.
+    document = ('<?xml version="1.0"?>' + rss(ITEM)).encode(codec)  # codec writes the BOM
+    assert_titles(parse(document, content_type))
+
+
 @pytest.mark.parametrize("content_type", [None, "text/xml; charset=windows-1252"])
 def test_ascii_feed_with_character_references_is_untouched(content_type: str | None) -> None:
     item = "<item><title>Caf&#233; &#8364;</title></item>"
