@@ -248,10 +248,17 @@ class PollResult:
     new_articles: int = 0
     new_versions: int = 0
     error: str | None = None
+    # The first few pages' errors whole (decide.MAX_PAGE_ERRORS), the rest only counted: a
+    # feed of 50,000 broken links must not write megabytes into its poll's row.
     page_errors: tuple[str, ...] = field(default=())
+    more_page_errors: int = 0
     duration_ms: int = 0
     server_interval: int | None = None  # the least interval the server asked for, seconds
     retry_after: int | None = None  # seconds, from a 429 or 503
+
+    @property
+    def page_error_count(self) -> int:
+        return len(self.page_errors) + self.more_page_errors
 
 
 # -- what the pipeline hands back ---------------------------------------------------------

@@ -110,8 +110,8 @@ def poll_line(result: PollResult) -> str:
     )
     if result.error:
         line += f"  error: {result.error}"
-    if result.page_errors:
-        line += f"  page errors: {len(result.page_errors)}"
+    if result.page_error_count:
+        line += f"  page errors: {result.page_error_count}"
     return line
 
 

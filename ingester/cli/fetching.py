@@ -39,6 +39,8 @@ def fetch(app: App, url: str, dry_run: bool, add: bool) -> None:
         click.echo(f"feed: {poll_line(outcome.poll)}")
         for error in outcome.poll.page_errors:
             click.echo(f"  {error}", err=True)
+        if outcome.poll.more_page_errors:
+            click.echo(f"  ... and {outcome.poll.more_page_errors} more", err=True)
     elif outcome.article is not None:
         article = outcome.article
         if article.error and not (article.new_article or article.new_version):

@@ -18,6 +18,7 @@ from ..render import compose, render, text_hash, word_count
 from ..schedule import next_check_at
 from ..types import (
     ArticleForUpdate,
+    ArticleOutcome,
     ArticleUrls,
     ExtractedPage,
     FeedForUpdate,
@@ -59,6 +60,16 @@ def fresh_entries(entries: Iterable[ParsedEntry], known: Mapping[str, str]) -> l
     their pages is the re-check schedule's work, not every feed change's.
     """
     return [entry for entry in entries if known.get(entry.key) != entry.to_json()]
+
+
+MAX_PAGE_ERRORS = 20  # kept whole per poll; the rest are counted
+
+
+def page_errors(outcomes: Iterable[ArticleOutcome]) -> tuple[tuple[str, ...], int]:
+    """The failed pages' errors, "URL: error", the first ``MAX_PAGE_ERRORS`` of them whole,
+    and how many more there were."""
+    errors = [f"{o.url}: {o.error}" for o in outcomes if o.error]
+    return tuple(errors[:MAX_PAGE_ERRORS]), max(0, len(errors) - MAX_PAGE_ERRORS)
 
 
 def poll_log_level(status: PollStatus) -> int:

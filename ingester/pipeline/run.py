@@ -159,13 +159,15 @@ class Pipeline(ArticleWork):
 
         fresh = decide.fresh_entries(parsed.entries, self.store.known_entries(feed.id))
         outcomes = await asyncio.gather(*(one(entry) for entry in fresh))
+        kept_errors, more_errors = decide.page_errors(outcomes)
         result = PollResult(
             feed.label,
             "ok",
             http_status=fetched.status,
             new_articles=sum(o.new_article for o in outcomes),
             new_versions=sum(o.new_version for o in outcomes),
-            page_errors=tuple(f"{o.url}: {o.error}" for o in outcomes if o.error),
+            page_errors=kept_errors,
+            more_page_errors=more_errors,
             server_interval=decide.parsed_interval(hint, parsed.update_interval),
         )
         return self._finish(
@@ -197,7 +199,7 @@ class Pipeline(ArticleWork):
             result.http_status if result.http_status is not None else "-",
             result.new_articles,
             result.new_versions,
-            len(result.page_errors),
+            result.page_error_count,
             result.duration_ms,
             iso(due) if due else "never",
             f" error={result.error!r}" if result.error else "",

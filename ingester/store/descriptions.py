@@ -49,7 +49,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "new_articles": "Articles seen for the first time in this poll.",
             "new_versions": "Versions added in this poll.",
             "error": "Why the poll failed, one line.",
-            "page_errors": "JSON list of the article pages that failed, with why.",
+            "page_errors": "JSON list of the article pages that failed, with why: the first 20 "
+            'whole, then "... and N more".',
         },
     ),
     "articles": (

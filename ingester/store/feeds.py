@@ -120,7 +120,7 @@ class FeedRows(Connection):
                 r.result.new_articles,
                 r.result.new_versions,
                 r.result.error,
-                json.dumps(list(r.result.page_errors)),
+                json.dumps(_page_errors(r.result)),
             )
             for r in records
         ]
@@ -194,3 +194,11 @@ class FeedRows(Connection):
                 )
             ),
         )
+
+
+def _page_errors(result: PollResult) -> list[str]:
+    """The poll row's errors: those kept whole, and a last line counting the rest."""
+    kept = list(result.page_errors)
+    if result.more_page_errors:
+        kept.append(f"... and {result.more_page_errors} more")
+    return kept

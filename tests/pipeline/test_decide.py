@@ -10,7 +10,13 @@ import pytest
 from ingester.extract import EXTRACTOR
 from ingester.pipeline import decide
 from ingester.render import render
-from ingester.types import ArticleForUpdate, ExtractedPage, FeedForUpdate, ParsedEntry
+from ingester.types import (
+    ArticleForUpdate,
+    ArticleOutcome,
+    ExtractedPage,
+    FeedForUpdate,
+    ParsedEntry,
+)
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SCHEDULE = ((900, 3 * 3600), (3600, 86400))
@@ -231,3 +237,20 @@ def test_a_web_article_is_rechecked_on_the_decaying_schedule() -> None:
 def test_an_entry_with_no_page_is_never_rechecked() -> None:
     key = decide.entry_key_url("https://example.com/feed", "k1")
     assert decide.recheck_at(key, NOW, NOW, SCHEDULE) is None
+
+
+def test_the_first_page_errors_are_kept_whole_and_the_rest_counted() -> None:
+    outcomes = [
+        ArticleOutcome(
+            url=f"https://example.com/{n}", error="fetch: 404 not found" if n % 2 else None
+        )
+        for n in range(2 * decide.MAX_PAGE_ERRORS + 10)
+    ]
+    kept, more = decide.page_errors(outcomes)
+    assert len(kept) == decide.MAX_PAGE_ERRORS
+    assert kept[0] == "https://example.com/1: fetch: 404 not found"
+    assert more == 5
+    assert decide.page_errors(outcomes[:6]) == (
+        tuple(f"https://example.com/{n}: fetch: 404 not found" for n in (1, 3, 5)),
+        0,
+    )

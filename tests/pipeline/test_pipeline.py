@@ -8,6 +8,7 @@ is in tests/e2e/test_schedule.py.)
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import time
 from dataclasses import replace
@@ -19,6 +20,7 @@ import pytest
 
 from ingester.clock import iso
 from ingester.fetch.transport import http_transport
+from ingester.pipeline.decide import MAX_PAGE_ERRORS
 from ingester.store import Store
 from tests.support.harness import (
     BRIDGE,
@@ -31,6 +33,7 @@ from tests.support.harness import (
     article_row,
     empty_feed,
     page_hits,
+    query,
     serve_pages,
 )
 from tests.support.httpserver import LocalServer
@@ -345,3 +348,25 @@ def test_a_restart_resumes_from_the_rows(harness: Harness, server: LocalServer) 
 
     assert due == []
     assert (feed.name, feed.etag, feed.interval) == ("news", '"r1"', 900)
+
+
+def test_a_feed_whose_pages_all_fail_keeps_the_first_errors_whole_and_counts_the_rest(
+    harness: Harness, server: LocalServer
+) -> None:
+    items = [FeedItem(title="", link=server.url(f"/gone/{n}")) for n in range(300)]
+    server.set_text("/feed.xml", rss("Broken links", server.url("/"), items), RSS_TYPE)
+    harness.settings = replace(harness.settings, private_pages=False)  # each page refused
+    harness.add(server.url("/feed.xml"), "broken")
+
+    [result] = harness.poll_due()
+
+    assert result.page_error_count == 300
+    assert len(result.page_errors) == MAX_PAGE_ERRORS
+    [poll] = query(harness.db, "SELECT page_errors FROM polls")
+    stored = json.loads(poll["page_errors"])
+    assert stored == [*result.page_errors, f"... and {300 - MAX_PAGE_ERRORS} more"]
+    # Each kept error names its page and says why, in order of the feed.
+    assert stored[:2] == [
+        f"{server.url(f'/gone/{n}')}: fetch: disallowed by robots.txt" for n in (0, 1)
+    ]
+    assert len(poll["page_errors"]) < 100 * (MAX_PAGE_ERRORS + 1)
