@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from ..extract import EXTRACTOR
@@ -51,6 +52,28 @@ def parsed_interval(cache_hint: int | None, update_interval: int | None) -> int 
     the feed itself says (RSS ttl, sy:updatePeriod)."""
     hints = [h for h in (cache_hint, update_interval) if h is not None]
     return max(hints) if hints else None
+
+
+def distinct_entries(entries: Iterable[ParsedEntry]) -> list[ParsedEntry]:
+    """One key per entry of a feed. A repeat of an entry is dropped; an entry whose key a
+    different entry of the same feed already has (two episodes sharing a guid) is keyed
+    apart by its own text, so both are archived and neither takes the other's row (or is
+    fetched again at every poll for differing from what the other left there)."""
+    firsts: dict[str, str] = {}  # key -> the JSON of the first entry that had it
+    distinct = []
+    for entry in entries:
+        text = entry.to_json()
+        if entry.key in firsts:
+            if firsts[entry.key] == text:
+                continue
+            digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+            entry = replace(entry, key=f"{entry.key}#{digest}")
+            if entry.key in firsts:
+                continue
+            text = entry.to_json()
+        firsts[entry.key] = text
+        distinct.append(entry)
+    return distinct
 
 
 def fresh_entries(entries: Iterable[ParsedEntry], known: Mapping[str, str]) -> list[ParsedEntry]:

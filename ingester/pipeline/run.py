@@ -157,7 +157,8 @@ class Pipeline(ArticleWork):
             async with gate:
                 return await self.archive_entry(feed, entry)
 
-        fresh = decide.fresh_entries(parsed.entries, self.store.known_entries(feed.id))
+        entries = decide.distinct_entries(parsed.entries)
+        fresh = decide.fresh_entries(entries, self.store.known_entries(feed.id))
         outcomes = await asyncio.gather(*(one(entry) for entry in fresh))
         kept_errors, more_errors = decide.page_errors(outcomes)
         result = PollResult(

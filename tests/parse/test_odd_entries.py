@@ -33,10 +33,8 @@ def test_entries_without_guid_or_link_and_different_titles_get_different_keys() 
 
 
 def test_duplicate_guids_in_one_feed_are_kept_as_separate_entries_with_the_same_key() -> None:
-    # What parse does today (reported): both entries are kept, in order, and share the
-    # guid as their key; it does not deduplicate. The store keys feed_entries rows on
-    # (feed, key), so the second entry's row replaces the first's; the articles
-    # themselves stay apart because they are found by their links.
+    # Parsing keeps both entries, in order, sharing the guid as their key; the pipeline
+    # keys them apart (decide.distinct_entries), so each has its own feed_entries row.
     items = "".join(
         f"<item><title>Story {n}</title><link>https://example.com/{n}</link>"
         f'<guid isPermaLink="false">same-guid</guid></item>'

@@ -254,3 +254,15 @@ def test_the_first_page_errors_are_kept_whole_and_the_rest_counted() -> None:
         tuple(f"https://example.com/{n}: fetch: 404 not found" for n in (1, 3, 5)),
         0,
     )
+
+
+def test_entries_sharing_a_key_are_kept_apart_and_repeats_dropped() -> None:
+    first = entry(key="episode", guid="episode", title="Episode 1")
+    second = entry(key="episode", guid="episode", title="Episode 2")
+    kept = decide.distinct_entries([first, second, first, second])
+    assert [e.title for e in kept] == ["Episode 1", "Episode 2"]
+    assert kept[0].key == "episode"
+    assert kept[1].key.startswith("episode#") and kept[1].key != kept[0].key
+    # Stable across polls: the same feed keys its entries the same way again.
+    assert [e.key for e in decide.distinct_entries([first, second])] == [e.key for e in kept]
+    assert decide.distinct_entries([first, first]) == [first]

@@ -370,3 +370,27 @@ def test_a_feed_whose_pages_all_fail_keeps_the_first_errors_whole_and_counts_the
         f"{server.url(f'/gone/{n}')}: fetch: disallowed by robots.txt" for n in (0, 1)
     ]
     assert len(poll["page_errors"]) < 100 * (MAX_PAGE_ERRORS + 1)
+
+
+def test_two_entries_sharing_a_guid_are_two_articles_fetched_once(
+    harness: Harness, server: LocalServer
+) -> None:
+    items = [replace(item, guid="episode") for item in serve_pages(server, PAGES)[:2]]
+    server.set_text("/feed.xml", rss("Shared guids", server.url("/"), items), RSS_TYPE)
+    harness.add(server.url("/feed.xml"), "shared")
+
+    [first] = harness.poll_due()
+    assert (first.status, first.new_articles) == ("ok", 2)
+    keys = query(harness.db, "SELECT entry_key, article_id FROM feed_entries ORDER BY entry_key")
+    assert len(keys) == 2 and len({row["article_id"] for row in keys}) == 2
+    assert keys[0]["entry_key"] == "episode" and keys[1]["entry_key"].startswith("episode#")
+
+    # The feed is rebuilt around the same two entries: neither page is fetched again.
+    hits = page_hits(server)
+    server.set_text(
+        "/feed.xml", rss("Shared guids", server.url("/"), items, build="rebuilt"), RSS_TYPE
+    )
+    harness.clock.advance(hours=1)
+    [second] = harness.poll_due()
+    assert (second.status, second.new_articles, second.new_versions) == ("ok", 0, 0)
+    assert page_hits(server) == hits
