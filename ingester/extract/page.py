@@ -14,7 +14,7 @@ from typing import Any
 
 import trafilatura
 from lxml import etree, html
-from trafilatura.utils import load_html
+from trafilatura.utils import HTML_PARSER, decode_file, load_html
 
 from ..errors import ExtractError
 from ..types import ExtractedPage
@@ -40,12 +40,13 @@ from .metadata import (
     publisher_name,
 )
 from .titles import choose_title, site_names
+from .tree import FLAT_DEPTH, Flattened, too_deep
 
 # Which reading of a page a version holds: trafilatura's release and our rules' revision.
 # Bump RULES whenever a change makes some page render differently, so that archives read
 # their stored pages again (a re-extraction) before the next fetch is compared with them,
 # and a new rule is never recorded as the publisher's edit.
-RULES = 2  # 2: titles, authors and dates chosen among candidates and cleaned
+RULES = 2  # 2: titles, authors, dates chosen among candidates and cleaned; deep nests flattened
 EXTRACTOR = f"trafilatura {trafilatura.__version__}, rules {RULES}"
 
 
@@ -60,10 +61,7 @@ def extract_page(content: bytes | str, url: str) -> ExtractedPage:
 
 
 def _extract(content: bytes | str, url: str) -> ExtractedPage:
-    tree = load_html(content)
-    if tree is None:
-        raise ExtractError(url, "extract: not an HTML page")
-    tree = with_c_lookup(tree)
+    tree = parse_page(content, url)
     meta = meta_tags(tree)
     ld_objects = json_ld_objects(tree)
     ld = json_ld_article(ld_objects)
@@ -112,6 +110,22 @@ def _extract(content: bytes | str, url: str) -> ExtractedPage:
         published=published_at,
         modified=modified_at,
     )
+
+
+def parse_page(content: bytes | str, url: str) -> Any:
+    """The page's tree, its nest flattened where it goes deeper than the parser reads."""
+    tree = load_html(content)
+    if tree is not None and too_deep(HTML_PARSER):
+        # Rare: only a page the parser stopped reading pays for the scan (tree.py).
+        flat = Flattened(decode_file(content))
+        tree = load_html(flat.text)
+        if tree is not None and too_deep(HTML_PARSER):
+            raise ExtractError(
+                url, f"extract: page nests {flat.depth} elements deep; read to depth {FLAT_DEPTH}"
+            )
+    if tree is None:
+        raise ExtractError(url, "extract: not an HTML page")
+    return with_c_lookup(tree)
 
 
 # -- the tree's element classes ----------------------------------------------------------
