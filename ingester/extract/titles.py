@@ -1,4 +1,4 @@
-"""The headline: the one the page shows its readers, cleaned of what metadata adds to it.
+"""The headline, cleaned of what metadata adds to it.
 
 Candidates are the article's visible ``<h1>``, the JSON-LD ``headline``, ``og:title`` and
 the document's ``<title>``. Each is cleaned the same way: HTML entities decoded until the
@@ -7,9 +7,11 @@ site's own name taken off either end, with the separator that joined it. The sit
 is what the page itself says it is (``og:site_name``, ``application-name``, the JSON-LD
 publisher) or its host (``golem.de`` is ``Golem.de``).
 
-The visible headline wins when the page has one that reads as a headline: metadata titles
-are often written for search engines and social cards, and differ from what the reader
-sees. Otherwise the structured headline, then ``og:title``, then ``<title>``.
+The structured headline comes first, then ``og:title``, the ``<title>`` and last the
+article's ``<h1>``: on pages whose ``<h1>`` differs from their metadata, the hand-checked
+titles of make eval's corpora agree with the metadata more often (measured: ``<h1>``
+first gave fundus-dev 0.742, this order 0.864), and a page's first ``<h1>`` is often a
+logo or a section's name.
 """
 
 from __future__ import annotations
@@ -25,9 +27,6 @@ _UNESCAPES = 3  # "&amp;amp;#8216;" is as deep as publishers go
 # Korean sites' "ㅣ" and the full-width bar.
 _JOINERS = " \t-|\u2013\u2014·•:/»«ㅣ\uff5c"
 _WORD = re.compile(r"\w+")
-# A visible headline is a sentence's worth: a lone word in an <h1> is a logo or a section.
-_MIN_HEADLINE_WORDS = 2
-_MAX_HEADLINE_CHARS = 400
 _SITE_NAME_WORDS = 5
 
 
@@ -74,8 +73,9 @@ def choose_title(
     sites: tuple[str, ...],
     section: str | None,
 ) -> str | None:
-    """The article's title: the visible headline when it reads as one, else the first
-    metadata title; every candidate decoded and without the site's name."""
+    """The article's title: the first of the structured headline, ``og:title``, the
+    document's ``<title>`` and the visible ``<h1>`` that is not blank once decoded and
+    without the site's name."""
     for candidate in (headline, og_title, document_title, visible):
         cleaned = _clean(candidate, sites, section)
         if cleaned:
@@ -86,15 +86,6 @@ def choose_title(
 def _clean(text: str | None, sites: tuple[str, ...], section: str | None) -> str | None:
     text = decoded(text)
     return without_site_name(text, sites, section) if text else None
-
-
-def _reads_as_headline(text: str, sites: tuple[str, ...]) -> bool:
-    words = _WORD.findall(text)
-    return (
-        len(words) >= _MIN_HEADLINE_WORDS
-        and len(text) <= _MAX_HEADLINE_CHARS
-        and _key(text) not in sites
-    )
 
 
 def _key(text: str | None) -> str:
