@@ -33,7 +33,6 @@ Several authors are joined one way, "A, B and C"; a name in ALL CAPS is title-ca
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -43,7 +42,7 @@ from urllib.parse import urlsplit
 from ..blocks import clean
 from .authorbox import surveyed_bylines, walked_bylines
 from .furniture import Survey
-from .metadata import ARTICLE_TYPES
+from .metadata import ARTICLE_TYPES, decoded, ld_types
 
 # -- cleaning one name ---------------------------------------------------------------------
 
@@ -72,7 +71,7 @@ _SEPARATORS = re.compile(r"\s*(?:[,;&]|\s+and\s+)\s*", re.IGNORECASE)
 
 def split_names(line: str) -> list[str]:
     """One line of names as its names, each cleaned; what is no name is left out."""
-    text = clean(html.unescape(line))
+    text = decoded(line) or ""
     if not text or text.lower().startswith(("http://", "https://", "www.")):
         return []
     text = _PARENTHETICAL.sub("", _LABEL.sub("", text, count=1))
@@ -180,7 +179,7 @@ def site_keys(meta: dict[str, str], ld_objects: Sequence[dict[str, Any]], url: s
         for item in publisher if isinstance(publisher, list) else [publisher]:
             if isinstance(item, dict) and isinstance(item.get("name"), str):
                 names.append(item["name"])
-        if _types(obj) & _ORGANISATIONS and isinstance(obj.get("name"), str):
+        if ld_types(obj) & _ORGANISATIONS and isinstance(obj.get("name"), str):
             names.append(obj["name"])
     keys = {name_key(n) for n in names if n and not n.startswith("http")}
     return {k for k in keys if k}
@@ -207,19 +206,13 @@ def _is_site(name: str, sites: set[str], hosts: set[str]) -> bool:
 # -- JSON-LD --------------------------------------------------------------------------------
 
 
-def _types(obj: dict[str, Any]) -> set[str]:
-    kind = obj.get("@type")
-    kinds = kind if isinstance(kind, list) else [kind]
-    return {k.rsplit("/", 1)[-1] for k in kinds if isinstance(k, str)}
-
-
 def ld_names(
     ld: dict[str, Any], ld_objects: Sequence[dict[str, Any]]
 ) -> tuple[list[str], list[str]]:
     """The names of the article object's authors, else of the page's other articles',
     people and organisations apart."""
     by_id = {o["@id"]: o for o in ld_objects if isinstance(o.get("@id"), str)}
-    articles = [ld, *(o for o in ld_objects if o is not ld and _types(o) & ARTICLE_TYPES)]
+    articles = [ld, *(o for o in ld_objects if o is not ld and ld_types(o) & ARTICLE_TYPES)]
     for article in articles:
         people: list[str] = []
         organisations: list[str] = []
@@ -249,7 +242,7 @@ def _person(item: Any, by_id: dict[str, dict[str, Any]]) -> tuple[list[str], boo
     if not isinstance(name, str) or not name.strip():
         parts = [item.get("givenName"), item.get("familyName")]
         name = " ".join(p for p in parts if isinstance(p, str) and p.strip())
-    return (split_names(name) if name else []), bool(_types(item) & _ORGANISATIONS)
+    return (split_names(name) if name else []), bool(ld_types(item) & _ORGANISATIONS)
 
 
 # -- meta tags ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from htmldate import find_date
 
 from ..clock import iso_date
 from .furniture import elements
+from .metadata import ld_str
 
 _PUBLISHED_META = (
     "article:published_time",
@@ -39,7 +40,7 @@ _MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "d
 
 def published(ld: dict[str, Any], meta: dict[str, str], container: Any, tree: Any) -> str | None:
     """The publishing date, from the first candidate that reads as a date."""
-    for value in (_ld(ld, "datePublished"), *(meta.get(name) for name in _PUBLISHED_META)):
+    for value in (ld_str(ld, "datePublished"), *(meta.get(name) for name in _PUBLISHED_META)):
         if found := iso_date(value):
             return found
     if found := _first_iso_date(_marked_times(container, "datePublished")):
@@ -48,17 +49,10 @@ def published(ld: dict[str, Any], meta: dict[str, str], container: Any, tree: An
 
 
 def modified(ld: dict[str, Any], meta: dict[str, str], container: Any) -> str | None:
-    for value in (_ld(ld, "dateModified"), *(meta.get(name) for name in _MODIFIED_META)):
+    for value in (ld_str(ld, "dateModified"), *(meta.get(name) for name in _MODIFIED_META)):
         if found := iso_date(value):
             return found
     return _first_iso_date(_marked_times(container, "dateModified", visible=False))
-
-
-def _ld(ld: dict[str, Any], key: str) -> str | None:
-    value = ld.get(key)
-    if isinstance(value, list):
-        value = next((v for v in value if isinstance(v, str)), None)
-    return value if isinstance(value, str) else None
 
 
 def _marked_times(container: Any, prop: str, visible: bool = True) -> list[str]:

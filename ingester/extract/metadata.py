@@ -3,12 +3,13 @@ the breadcrumb, and the element that holds the article."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from typing import Any
 from urllib.parse import urljoin
 
-from ..blocks import element_text
+from ..blocks import clean, element_text
 from .furniture import elements
 
 ARTICLE_TYPES = frozenset(
@@ -30,6 +31,22 @@ ARTICLE_TYPES = frozenset(
 )
 
 _SPACE = re.compile(r"\s+")
+
+
+_UNESCAPES = 3  # "&amp;amp;#8216;" is as deep as publishers go
+
+
+def decoded(text: str | None) -> str | None:
+    """``text`` with HTML entities decoded until it stops changing (publishers escape their
+    metadata, sometimes twice), whitespace collapsed; None when nothing is left."""
+    if text is None:
+        return None
+    for _ in range(_UNESCAPES):
+        unescaped = html.unescape(text)
+        if unescaped == text:
+            break
+        text = unescaped
+    return clean(text) or None
 
 
 def first(*values: str | None) -> str | None:
@@ -96,7 +113,7 @@ def _flatten_ld(data: Any) -> list[dict[str, Any]]:
     return found
 
 
-def _ld_types(obj: dict[str, Any]) -> set[str]:
+def ld_types(obj: dict[str, Any]) -> set[str]:
     kind = obj.get("@type")
     kinds = kind if isinstance(kind, list) else [kind]
     return {k.rsplit("/", 1)[-1] for k in kinds if isinstance(k, str)}
@@ -104,7 +121,7 @@ def _ld_types(obj: dict[str, Any]) -> set[str]:
 
 def json_ld_article(objects: list[dict[str, Any]]) -> dict[str, Any]:
     for obj in objects:
-        if _ld_types(obj) & ARTICLE_TYPES:
+        if ld_types(obj) & ARTICLE_TYPES:
             return obj
     return {}
 
@@ -180,7 +197,7 @@ def canonical(tree: Any, meta: dict[str, str], url: str) -> str | None:
 def breadcrumb(tree: Any, title: str | None, ld_objects: list[dict[str, Any]]) -> str | None:
     """The last breadcrumb that is not the article itself."""
     for obj in ld_objects:
-        if "BreadcrumbList" in _ld_types(obj):
+        if "BreadcrumbList" in ld_types(obj):
             items = obj.get("itemListElement") or []
             names = [_crumb_name(i) for i in items if isinstance(i, dict)]
             return _last_crumb([n for n in names if n], title)

@@ -16,31 +16,17 @@ logo or a section's name.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-_SPACE = re.compile(r"\s+")
-_UNESCAPES = 3  # "&amp;amp;#8216;" is as deep as publishers go
+from .metadata import decoded
+
 # What joins a site's name to a headline: " - ", " | ", en and em dashes, " · ", " :: ",
 # Korean sites' "ㅣ" and the full-width bar.
 _JOINERS = " \t-|\u2013\u2014·•:/»«ㅣ\uff5c"
 _WORD = re.compile(r"\w+")
 _SITE_NAME_WORDS = 5
-
-
-def decoded(text: str | None) -> str | None:
-    """``text`` with HTML entities decoded until it stops changing, whitespace collapsed."""
-    if text is None:
-        return None
-    for _ in range(_UNESCAPES):
-        unescaped = html.unescape(text)
-        if unescaped == text:
-            break
-        text = unescaped
-    text = _SPACE.sub(" ", text).strip()
-    return text or None
 
 
 def site_names(meta: dict[str, str], publisher: str | None, url: str) -> tuple[str, ...]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ingester.extract.titles import choose_title, decoded, site_names, without_site_name
+from ingester.extract.metadata import decoded
+from ingester.extract.titles import choose_title, site_names, without_site_name
 
 GOLEM = site_names({"og:site_name": "Golem.de"}, None, "https://www.golem.de/news/x.html")
 
