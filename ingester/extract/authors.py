@@ -34,15 +34,15 @@ Several authors are joined one way, "A, B and C"; a name in ALL CAPS is title-ca
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from ..blocks import clean
 from .authorbox import surveyed_bylines, walked_bylines
 from .furniture import Survey
 from .metadata import ARTICLE_TYPES, decoded, ld_types
+from .sites import ORGANISATIONS, SiteNames
 
 # -- cleaning one name ---------------------------------------------------------------------
 
@@ -61,7 +61,6 @@ _PARENTHETICAL = re.compile(
 # A job title that follows the name in East Asian bylines ("reporter", "correspondent").
 _SUFFIX_LABEL = re.compile(r"\s*(?:기자|특파원|記者|特派員|特派员)$")
 _ADDRESS = re.compile(r"\S+@\S+|@\w+|(?:https?://|www\.)\S*", re.IGNORECASE)
-_DOMAIN = re.compile(r"^\S+\.[^\W\d_]{2,}$")  # a single word written as a web address
 _SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)+$")
 _LEGAL_FORM = re.compile(r"\b(?:GmbH|AG|Ltd|LLC|Inc|Corp|plc|S\.A|KGaA)\b\.?", re.IGNORECASE)
 _EDGE_PUNCTUATION = " \t-\u2013\u2014|\u00b7\u2022,;:/"  # dashes, bars, dots
@@ -134,75 +133,6 @@ def _dedupe(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(seen.values())
 
 
-# -- the site's own names --------------------------------------------------------------------
-
-_TLD = re.compile(r"\.[^\W\d_]{2,6}$")
-_NOT_ALNUM = re.compile(r"[\W_]+")
-_SITE_META = (
-    "og:site_name",
-    "application-name",
-    "apple-mobile-web-app-title",
-    "publisher",
-    "dc.publisher",
-    "article:publisher",
-    "twitter:site",
-)
-_ORGANISATIONS = frozenset(
-    {
-        "Organization",
-        "NewsMediaOrganization",
-        "Corporation",
-        "NGO",
-        "EducationalOrganization",
-        "GovernmentOrganization",
-        "MediaOrganization",
-        "OnlineBusiness",
-        "LocalBusiness",
-        "WebSite",
-        "Brand",
-    }
-)
-
-
-def name_key(name: str) -> str:
-    """A name as compared with the site's: case, punctuation, a leading "the" and a
-    domain's ending do not count ("Le Monde.fr" is "Le Monde", "STERN.de" is "stern")."""
-    key = unicodedata.normalize("NFKC", name).casefold().strip()
-    key = _TLD.sub("", key.removeprefix("www.")).removeprefix("the ")
-    return _NOT_ALNUM.sub("", key)
-
-
-def site_keys(meta: dict[str, str], ld_objects: Sequence[dict[str, Any]], url: str) -> set[str]:
-    names = [meta.get(key, "").lstrip("@") for key in _SITE_META]
-    for obj in ld_objects:
-        publisher = obj.get("publisher")
-        for item in publisher if isinstance(publisher, list) else [publisher]:
-            if isinstance(item, dict) and isinstance(item.get("name"), str):
-                names.append(item["name"])
-        if ld_types(obj) & _ORGANISATIONS and isinstance(obj.get("name"), str):
-            names.append(obj["name"])
-    keys = {name_key(n) for n in names if n and not n.startswith("http")}
-    return {k for k in keys if k}
-
-
-def host_labels(url: str) -> set[str]:
-    """The words of the page's host that name the site: "www.lto.de" gives "lto"."""
-    host = (urlsplit(url).hostname or "").removeprefix("www.")
-    labels = host.split(".")[:-1]
-    return {name_key(label) for label in labels if label not in _SECOND_LEVEL} - {""}
-
-
-_SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov", "www", "m", "amp"})
-
-
-def _is_site(name: str, sites: set[str], hosts: set[str]) -> bool:
-    """The site's own name, or a name written as a web address ("mdr.de")."""
-    if _DOMAIN.match(name):
-        return True
-    key = name_key(name)
-    return key in sites or (" " not in name.strip() and key in hosts)
-
-
 # -- JSON-LD --------------------------------------------------------------------------------
 
 
@@ -242,7 +172,7 @@ def _person(item: Any, by_id: dict[str, dict[str, Any]]) -> tuple[list[str], boo
     if not isinstance(name, str) or not name.strip():
         parts = [item.get("givenName"), item.get("familyName")]
         name = " ".join(p for p in parts if isinstance(p, str) and p.strip())
-    return (split_names(name) if name else []), bool(ld_types(item) & _ORGANISATIONS)
+    return (split_names(name) if name else []), bool(ld_types(item) & ORGANISATIONS)
 
 
 # -- meta tags ------------------------------------------------------------------------------
@@ -351,6 +281,23 @@ def _key(names: tuple[str, ...]) -> frozenset[str]:
     return frozenset(n.casefold() for n in names)
 
 
+@dataclass(frozen=True, slots=True)
+class Credit:
+    """Whom a page credits: the people it names, else the publisher crediting itself."""
+
+    people: tuple[str, ...]
+    publisher: str | None
+    site: SiteNames
+
+    def line(self) -> str | None:
+        return join_names(self.people or ([self.publisher] if self.publisher else []))
+
+    def names_someone_in_full(self) -> bool:
+        """A name of two words or more (or in a script without case): a one-word credit
+        is as often a user name, an agency or a section ("admin", "Nachrichten")."""
+        return any(" " in name or not _cased(name) for name in self.people)
+
+
 def page_author(
     tree: Any,
     meta: dict[str, str],
@@ -359,17 +306,17 @@ def page_author(
     box_name: str | None,
     surveyed: Survey | None,
     url: str,
-) -> str | None:
-    """The page's author line, "A, B and C"; None where the page names no person."""
-    sites, hosts = site_keys(meta, ld_objects, url), host_labels(url)
+) -> Credit:
+    """The people the page names as its authors, in the order of the sources above."""
+    site = SiteNames.of_page(meta, ld_objects, url)
 
     publishers: list[str] = []  # the site's names and organisations, in the order found
 
     def kept(found: Iterable[tuple[str, list[str]]]) -> list[Candidate]:
         out = []
         for kind, names in found:
-            people = _dedupe(n for n in names if not _is_site(n, sites, hosts))
-            publishers.extend(n for n in names if _is_site(n, sites, hosts))
+            people = _dedupe(n for n in names if not site.named(n))
+            publishers.extend(n for n in names if site.named(n))
             if people:
                 out.append((kind, people))
         return out
@@ -385,5 +332,46 @@ def page_author(
         if not (top or seen):
             seen = kept(walked_visible(tree))
     # The publisher credits itself only where no person is named anywhere.
-    people = [natural_case(name) for name in choose([structured, tagged, seen])]
-    return join_names(people or publishers[:1])
+    people = tuple(natural_case(name) for name in choose([structured, tagged, seen]))
+    return Credit(people, publishers[0] if publishers else None, site)
+
+
+# -- a signature in the text ----------------------------------------------------------------
+
+# A byline the CMS has no field for is a paragraph of its own at the top or the foot of the
+# text ("Mathatisi Sebusi/Mohalenyane Phakela"); further in, a line of names is more likely
+# a list or a caption.
+_SIGNATURE_REACH = 3
+_SLASHES = re.compile(r"\s*/\s*")
+# What a byline never holds: a sentence's end, a quotation, brackets, markup, a colon.
+_NOT_A_BYLINE = re.compile(r"[.;]\s*$|[\"“”„«»()<>|^¶。、「」:!?]")
+_PARTICLES = frozenset(
+    {"van", "von", "de", "da", "di", "del", "della", "der", "den", "du", "dos", "das"}
+    | {"le", "la", "bin", "ibn", "al", "el", "ter", "ten", "y", "e"}
+)
+
+
+def signature(
+    body: Sequence[str], site: SiteNames, headings: frozenset[str]
+) -> tuple[int, tuple[str, ...]] | None:
+    """Where no source names a person: the first of the text's opening or closing
+    paragraphs that is a byline and nothing else, as its index and its people. Every name
+    in it must read as a person's: two to four words, each capitalised or a particle
+    ("van", "de"), or two to five characters of a script without case; a heading of the
+    page ("Monitoring Distributed Systems") is none."""
+    ends = range(len(body))
+    for i in dict.fromkeys([*ends[:_SIGNATURE_REACH], *ends[-_SIGNATURE_REACH:]]):
+        line = body[i]
+        if len(line) > 80 or line in headings or _NOT_A_BYLINE.search(line):
+            continue
+        names = [n for n in visible_names(_SLASHES.sub(", ", line)) if not site.named(n)]
+        if names and all(_reads_as_a_person(n) for n in names):
+            return i, tuple(natural_case(n) for n in names)
+    return None
+
+
+def _reads_as_a_person(name: str) -> bool:
+    words = name.split()
+    if not _cased(name):
+        return len(words) == 1 and 2 <= len(name) <= 5
+    return 2 <= len(words) <= 4 and all(word[:1].isupper() or word in _PARTICLES for word in words)

@@ -11,6 +11,7 @@ import trafilatura
 
 from ..blocks import clean, overlap, shingles, text_lines, words, xml_blocks
 from .furniture import Survey, strip_furniture
+from .metadata import unescaped
 
 
 def article_body(
@@ -53,7 +54,8 @@ def _page_lines(tree: Any, url: str, surveyed: Survey | None) -> list[str]:
 
 def _ld_body(ld: dict[str, Any]) -> tuple[str, ...]:
     text = ld.get("articleBody")
-    return text_lines(text) if isinstance(text, str) else ()
+    # Publishers escape their JSON-LD like their meta tags ("Robotnik&#039;s").
+    return text_lines(unescaped(text)) if isinstance(text, str) else ()
 
 
 def _prefer_publisher_text(page: tuple[str, ...], published: tuple[str, ...]) -> tuple[str, ...]:

@@ -211,8 +211,9 @@ def _hover_cards(body: Any) -> list[Any]:
 
 
 def _link_blocks(body: Any) -> list[Any]:
-    """Paragraphs, list items and headings that are nothing but a link: a teaser for another
-    page ("Read more: ...", a related headline, "Click here to get the app"), not text."""
+    """Paragraphs and headings that are nothing but a link, or a short label and a link: a
+    teaser for another page ("Read more: ...", "Related: <a>…</a>", a related headline),
+    not text."""
     found = []
     for block in body.iterdescendants(*_LINK_BLOCKS):
         links = list(block.iterdescendants("a"))
@@ -220,12 +221,23 @@ def _link_blocks(body: Any) -> list[Any]:
             continue  # most blocks: no link, so nothing to weigh
         total = _text_length(block)
         linked = sum(_text_length(a) for a in links)
-        if total and linked >= total and not _ADDRESS.match(element_text(block)):
+        text = element_text(block)
+        teaser = linked >= total or _labelled(text, total - linked)
+        if total and teaser and not _ADDRESS.match(text):
             found.append(block)
     return found
 
 
+def _labelled(text: str, unlinked: int) -> bool:
+    """The text outside the links is a label that opens the block ("Les også:",
+    "SEE MORE:", "Related:")."""
+    label, colon, _ = text.partition(":")
+    words = label.split()
+    return bool(colon) and len(words) <= _LABEL_WORDS and len("".join(words)) + 1 >= unlinked
+
+
 _LINK_BLOCKS = ("p", "h2", "h3", "h4", "h5", "h6")
+_LABEL_WORDS = 3
 
 
 # A link that shows its address is a reference the article gives, not a teaser.

@@ -39,14 +39,17 @@ _UNESCAPES = 3  # "&amp;amp;#8216;" is as deep as publishers go
 def decoded(text: str | None) -> str | None:
     """``text`` with HTML entities decoded until it stops changing (publishers escape their
     metadata, sometimes twice), whitespace collapsed; None when nothing is left."""
-    if text is None:
-        return None
+    return clean(unescaped(text)) or None if text is not None else None
+
+
+def unescaped(text: str) -> str:
+    """``text`` with HTML entities decoded until it stops changing, its layout kept."""
     for _ in range(_UNESCAPES):
-        unescaped = html.unescape(text)
-        if unescaped == text:
+        once = html.unescape(text)
+        if once == text:
             break
-        text = unescaped
-    return clean(text) or None
+        text = once
+    return text
 
 
 def first(*values: str | None) -> str | None:
@@ -88,13 +91,25 @@ def json_ld_objects(tree: Any) -> list[dict[str, Any]]:
         if "ld+json" not in (script.get("type") or ""):
             continue
         try:
-            data = json.loads(script.text or "", strict=False)
+            data = json.loads(_without_cdata(script.text or ""), strict=False)
         except (ValueError, RecursionError):
             # Publishers ship broken JSON-LD, and a hostile page nests it past any
             # parser's depth: the other blocks and sources still count.
             continue
         objects.extend(_flatten_ld(data))
     return objects
+
+
+def _without_cdata(text: str) -> str:
+    """The JSON inside an XHTML-era ``<![CDATA[ … ]]>`` wrapper (with or without the
+    ``//`` that hides it from scripts), which HTML parsers leave in the script's text."""
+    stripped = text.strip()
+    for opening in ("//<![CDATA[", "<![CDATA["):
+        if stripped.startswith(opening):
+            stripped = stripped.removeprefix(opening).rstrip()
+            stripped = stripped.removesuffix("]]>").rstrip().removesuffix("//")
+            break
+    return stripped
 
 
 def _flatten_ld(data: Any) -> list[dict[str, Any]]:
@@ -183,6 +198,12 @@ def publisher_name(ld: dict[str, Any]) -> str | None:
 def h1(container: Any) -> str | None:
     heading = next(container.iterdescendants("h1"), None)
     return element_text(heading) or None
+
+
+def heading_texts(tree: Any) -> frozenset[str]:
+    """The text of every heading of the page, as the body's lines write it."""
+    headings = tree.iter("h1", "h2", "h3", "h4", "h5", "h6")
+    return frozenset(text for h in headings if (text := element_text(h)))
 
 
 def canonical(tree: Any, meta: dict[str, str], url: str) -> str | None:

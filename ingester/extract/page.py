@@ -20,7 +20,7 @@ from ..errors import ExtractError
 from ..types import ExtractedPage
 from . import dates
 from .authorbox import box_bio, box_name, box_role, find_author_box
-from .authors import page_author
+from .authors import join_names, page_author, signature
 from .body import article_body
 from .figure import image_fields, lead_figure
 from .furniture import survey
@@ -31,6 +31,7 @@ from .metadata import (
     document_title,
     first,
     h1,
+    heading_texts,
     json_ld_article,
     json_ld_objects,
     ld_section,
@@ -46,7 +47,9 @@ from .tree import FLAT_DEPTH, Flattened, too_deep
 # Bump RULES whenever a change makes some page render differently, so that archives read
 # their stored pages again (a re-extraction) before the next fetch is compared with them,
 # and a new rule is never recorded as the publisher's edit.
-RULES = 2  # 2: titles, authors, dates chosen among candidates and cleaned; deep nests flattened
+# 2: titles, authors, dates chosen among candidates and cleaned; deep nests flattened.
+# 3: JSON-LD in CDATA read; signature lines; labelled teaser links dropped.
+RULES = 3
 EXTRACTOR = f"trafilatura {trafilatura.__version__}, rules {RULES}"
 
 
@@ -81,7 +84,7 @@ def _extract(content: bytes | str, url: str) -> ExtractedPage:
         site_names(meta, publisher_name(ld), url),
         declared_section,
     )
-    author = page_author(tree, meta, ld, ld_objects, box_name(author_box), surveyed, url)
+    credit = page_author(tree, meta, ld, ld_objects, box_name(author_box), surveyed, url)
     ld_person = ld_single_author(ld)
     image_alt, image_caption, has_image = image_fields(figure, meta)
     canonical_url = canonical(tree, meta, url)
@@ -92,7 +95,14 @@ def _extract(content: bytes | str, url: str) -> ExtractedPage:
     author_bio = first(ld_str(ld_person, "description"), box_bio(author_box))
     # Last: the body is read from the tree with its furniture stripped in place, after which
     # the tree and the elements found in it (figure, author box) no longer show the page.
+    # Read before the body's reading strips the tree; needed only for a signature.
+    headings = frozenset() if credit.names_someone_in_full() else heading_texts(tree)
     body = article_body(tree, url, title, ld, surveyed)
+    author = credit.line()
+    if not credit.names_someone_in_full() and (signed := signature(body, credit.site, headings)):
+        # The byline printed as a paragraph of the text moves to the author line.
+        index, people = signed
+        author, body = join_names(people), body[:index] + body[index + 1 :]
     # After the body: htmldate, the dates' last resort, may read the tree in any way.
     published_at = dates.published(ld, meta, container, tree)
     modified_at = dates.modified(ld, meta, container)

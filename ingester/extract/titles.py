@@ -89,11 +89,16 @@ def _cut_end(title: str, names: tuple[str, ...]) -> str:
 
 def _names_site(part: str, names: tuple[str, ...]) -> bool:
     """``part`` is the site's name, or a short name ending in it ("Die Neue Südtiroler
-    Tageszeitung" on tageszeitung.it)."""
+    Tageszeitung" on tageszeitung.it). A longer name holds no separator of its own: in
+    "US-Dollar - Wochenblatt" the name is "Wochenblatt", not "Dollar - Wochenblatt"."""
     if _key(part) in names:
         return True
     words = _WORD.findall(part.casefold())
-    return 1 < len(words) <= _SITE_NAME_WORDS and words[-1] in names
+    return (
+        1 < len(words) <= _SITE_NAME_WORDS
+        and words[-1] in names
+        and not any(_has_separator(part, i, hyphen=True) for i in _joins(part))
+    )
 
 
 def _cut_start(title: str, names: tuple[str, ...]) -> str:

@@ -38,7 +38,10 @@ def author_of(markup: str, url: str = URL) -> str | None:
     surveyed = survey(bodies[0]) if bodies else None
     objects = json_ld_objects(tree)
     box = box_name(find_author_box(bodies, surveyed))
-    return page_author(tree, meta_tags(tree), json_ld_article(objects), objects, box, surveyed, url)
+    credit = page_author(
+        tree, meta_tags(tree), json_ld_article(objects), objects, box, surveyed, url
+    )
+    return credit.line()
 
 
 def meta(name: str, content: str, attribute: str = "name") -> str:
@@ -242,3 +245,55 @@ def test_extract_page_reads_the_byline_beside_an_organization_author() -> None:
 def test_extract_page_with_no_author() -> None:
     extracted = extract_page(page(meta("og:site_name", "Harbour Daily", "property")), URL)
     assert extracted.author is None
+
+
+# -- a byline printed as a paragraph of the text ---------------------------------------------
+
+MORE = (
+    "<p>Dredging starts in the autumn and is to be finished before the next winter storms, "
+    "the authority said, and the basin will stay open to ferries throughout.</p>"
+)
+
+
+def signed_page(head: str, top: str = "", foot: str = "") -> bytes:
+    return (
+        f"<html><head><title>Harbour plan</title>{head}</head><body><article>"
+        f"<h1>Harbour plan</h1>{top}{BODY}{MORE}{foot}</article></body></html>"
+    ).encode()
+
+
+def test_a_signature_above_the_text_is_the_author_and_leaves_the_body() -> None:
+    site = meta("og:site_name", "Harbour Daily", "property")
+    extracted = extract_page(
+        signed_page(site, top="<p>Mathatisi Sebusi/Mohalenyane Phakela</p>"), URL
+    )
+    assert extracted.author == "Mathatisi Sebusi and Mohalenyane Phakela"
+    assert not any("Sebusi" in line for line in extracted.body)
+    assert len(extracted.body) == 2
+
+
+def test_a_signature_below_the_text_loses_the_sites_own_name() -> None:
+    head = meta("og:site_name", "Harbour Daily", "property") + meta("author", "Nachrichten")
+    extracted = extract_page(signed_page(head, foot="<p>Harbour Daily / Ana van der Berg</p>"), URL)
+    assert extracted.author == "Ana van der Berg"  # over a one-word credit: a section's name
+
+
+@pytest.mark.parametrize(
+    ("line", "text"),
+    [
+        ("<h2>Monitoring Distributed Systems</h2>", "Monitoring Distributed Systems"),
+        ("<p>What the fishermen say</p>", "What the fishermen say"),  # a subheading
+        ("<p>Courtesy of Forests News</p>", "Courtesy of Forests News"),
+        ("<p>Follow Harbour News on Instagram.</p>", "Follow Harbour News on Instagram."),
+    ],
+)
+def test_lines_that_are_no_signature_stay_in_the_body(line: str, text: str) -> None:
+    extracted = extract_page(signed_page("", top=line), URL)
+    assert extracted.author is None
+    assert text in extracted.body
+
+
+def test_a_full_name_from_the_page_wins_over_a_signature() -> None:
+    extracted = extract_page(signed_page(meta("author", "Jane Doe"), top="<p>Ana Berg</p>"), URL)
+    assert extracted.author == "Jane Doe"
+    assert "Ana Berg" in extracted.body

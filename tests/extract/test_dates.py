@@ -68,3 +68,15 @@ def test_a_page_with_only_a_visible_time_gets_its_date() -> None:
     )
     page = extract_page(markup.encode(), "https://example.com/harbour")
     assert page.published == "2025-03-04T09:30:00+01:00"
+
+
+@pytest.mark.parametrize("wrap", ["<![CDATA[{}]]>", "//<![CDATA[\n{}\n//]]>", "{}"])
+def test_json_ld_wrapped_in_cdata_is_read(wrap: str) -> None:
+    block = '{"@type": "NewsArticle", "headline": "Real", "datePublished": "2015-10-15T02:19Z"}'
+    page = (
+        '<html><head><meta property="article:published_time" content="2015-12-11T14:28Z">'
+        f'<script type="application/ld+json">{wrap.format(block)}</script></head>'
+        "<body><article><h1>Real</h1><p>Text of the article.</p></article></body></html>"
+    )
+    found = extract_page(page, "https://example.org/a")
+    assert found.published == "2015-10-15T02:19:00+00:00"

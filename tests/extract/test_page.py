@@ -141,6 +141,26 @@ def test_paragraph_that_is_only_a_link_is_not_body() -> None:
     assert body_of(markup) == PARAGRAPHS
 
 
+@pytest.mark.parametrize(
+    "teaser",
+    [
+        '<p><b>Les også: <a href="/a">Damli ofret karrieren for barna</a></b></p>',
+        '<p><strong>Related: </strong><a href="/b"><u>Water plumes on Europa</u></a></p>',
+        '<p>SEE MORE: <a href="/c">Students under siege in university</a></p>',
+    ],
+)
+def test_a_labelled_link_to_another_story_is_not_body(teaser: str) -> None:
+    assert body_of(page(article(extra=teaser))) == PARAGRAPHS
+
+
+def test_a_sentence_around_a_link_after_a_colon_stays() -> None:
+    sentence = (
+        '<p>The council said: <a href="/report">the report</a> is due in the spring, '
+        "and the harbour will stay open while it is written.</p>"
+    )
+    assert body_of(page(article(extra=sentence)))[-1].startswith("The council said: the report")
+
+
 def test_link_that_shows_its_address_is_not_taken_for_a_teaser() -> None:
     tree = html.fromstring(
         "<html><body><div><p><a href='/other'>Another story</a></p>"

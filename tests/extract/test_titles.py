@@ -68,3 +68,11 @@ def test_a_blank_or_entity_only_candidate_is_passed_over() -> None:
 def test_each_candidate_is_cleaned_before_it_is_chosen() -> None:
     chosen = choose_title(None, None, "Smartphones zerst&ouml;ren - Golem.de", None, GOLEM, None)
     assert chosen == "Smartphones zerstören"
+
+
+def test_a_compound_word_before_the_site_name_stays_whole() -> None:
+    sites = site_names({"og:site_name": "Wochenblatt"}, None, "https://wochenblatt.cc/a")
+    title = "Itaipu hat Ausschreibungen über 11 Millionen US-Dollar - Wochenblatt"
+    assert (
+        without_site_name(title, sites) == "Itaipu hat Ausschreibungen über 11 Millionen US-Dollar"
+    )
