@@ -91,6 +91,16 @@ class ParsedEntry:
         equal text, which is how a poll tells an entry that changed."""
         return json.dumps(dataclasses.asdict(self), ensure_ascii=False, sort_keys=True)
 
+    def same_story(self, other: ParsedEntry) -> bool:
+        """Both entries say the same: title and text. A guid alone does not make a story
+        (CMSs rewrite guids when they move), nor does a link (a podcast's episodes all
+        link the show's home page)."""
+        return (self.title, self.summary, self.content) == (
+            other.title,
+            other.summary,
+            other.content,
+        )
+
     @classmethod
     def from_json(cls, text: str) -> ParsedEntry:
         data: dict[str, Any] = json.loads(text)
@@ -166,6 +176,8 @@ class ArticleUrls:
     linked: str
     final: str | None = None
     canonical: str | None = None
+    # ``linked`` is one post among several on one page: its fragment is part of its key.
+    anchored: bool = False
 
     @property
     def key(self) -> str:

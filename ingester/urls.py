@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+from collections import Counter
+from collections.abc import Sequence
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 # Parameters that identify a campaign or a click, never an article.
@@ -94,3 +97,29 @@ def same_site(a: str, b: str) -> bool:
 
     ha, hb = host(a), host(b)
     return bool(ha) and (ha == hb or ha.endswith("." + hb) or hb.endswith("." + ha))
+
+
+# -- articles a feed alone tells ------------------------------------------------------------
+
+
+def entry_urn(feed_url: str, entry_key: str) -> str:
+    """The key of an article that only a feed's entry tells (no link, or a link that other
+    stories of the feed share): its feed and its entry, stable from poll to poll."""
+    digest = hashlib.sha256(f"{feed_url}\0{entry_key}".encode()).hexdigest()[:24]
+    return f"urn:ingester:entry:{digest}"
+
+
+def anchored(url: str) -> str:
+    """``canonicalize(url)`` with the fragment kept: the key of one post among several on
+    one page ("…/2017/06/24.html#a100632")."""
+    fragment = urlsplit(url.strip()).fragment
+    base = canonicalize(url)
+    return f"{base}#{fragment}" if fragment else base
+
+
+def fragments_apart(links: Sequence[str]) -> list[bool]:
+    """For each link, whether its fragment is what tells it from the others: it has one,
+    and no other link of ``links`` has the same."""
+    fragments = [urlsplit(link.strip()).fragment for link in links]
+    counts = Counter(fragments)
+    return [bool(f) and counts[f] == 1 for f in fragments]

@@ -32,6 +32,7 @@ from ..types import (
     VersionKind,
     VersionToStore,
 )
+from ..urls import entry_urn
 from . import decide
 
 log = logging.getLogger("ingester")
@@ -74,15 +75,17 @@ class ArticleWork:
 
     # -- articles -------------------------------------------------------------------------
 
-    async def archive_entry(self, feed: FeedForUpdate, entry: ParsedEntry) -> ArticleOutcome:
+    async def archive_entry(
+        self, feed: FeedForUpdate, entry: ParsedEntry, apart: ArticleUrls | None = None
+    ) -> ArticleOutcome:
+        """One entry's article: its page's, or, for an entry with no page or one archived
+        ``apart`` from a page other stories share, its feed's text under its own key."""
         link = decide.entry_link(entry)
-        if link is None:
+        if link is None or apart is not None:
             # Nothing to fetch: the feed's own text is all there is, kept under a stable key.
-            key = decide.entry_key_url(feed.url, entry.key)
-            known = self.store.find_article(key)
-            return self._store(
-                ArticleUrls(linked=key), known, feed=feed, entry=entry, feed_section=feed.section
-            )
+            urls = apart or ArticleUrls(linked=entry_urn(feed.url, entry.key))
+            known = self.store.find_article(urls.linked)
+            return self._store(urls, known, feed=feed, entry=entry, feed_section=feed.section)
         return await self.archive_url(link, feed=feed, entry=entry)
 
     async def archive_url(
@@ -169,7 +172,7 @@ class ArticleWork:
             return ArticleOutcome(url=urls.linked, error=error or "nothing to archive")
         now = self.clock()
         first_seen = datetime.fromisoformat(known.first_seen_at) if known else now
-        recheck = decide.recheck_at(urls.key, first_seen, now, self.settings.recheck)
+        recheck = decide.recheck_at(urls, first_seen, now, self.settings.recheck)
         outcome = self.store.save(
             urls,
             version,

@@ -1,6 +1,7 @@
 """The pipeline's rules, apart from the calls that do I/O: which link an entry is archived
-under, which entries are fresh, what the server's hints add up to, whether a page can be
-read, what a new version is, and when an article needs re-extracting or re-checking.
+under and which pages several stories share, which entries are fresh, what the server's
+hints add up to, whether a page can be read, what a new version is, and when an article
+needs re-extracting or re-checking.
 
 Each is a pure function of what the pipeline has in hand, so each is tested without a
 store, a server or a clock.
@@ -17,6 +18,8 @@ from datetime import datetime
 from ..extract import EXTRACTOR
 from ..render import compose, render, text_hash, word_count
 from ..schedule import next_check_at
+from ..store.identity import entry_link as entry_link  # the rule lives with identity
+from ..store.identity import several_stories
 from ..types import (
     ArticleForUpdate,
     ArticleOutcome,
@@ -28,7 +31,7 @@ from ..types import (
     VersionKind,
     VersionToStore,
 )
-from ..urls import is_web_url, same_site
+from ..urls import canonicalize, is_web_url, same_site
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml", "text/plain")
 
@@ -104,19 +107,15 @@ def poll_log_level(status: PollStatus) -> int:
 # -- articles -------------------------------------------------------------------------------
 
 
-def entry_link(entry: ParsedEntry) -> str | None:
-    """The page an entry points at: its link, else a guid that is a web URL, else none."""
-    if entry.link and is_web_url(entry.link):
-        return entry.link
-    if entry.guid and is_web_url(entry.guid):
-        return entry.guid
-    return None
-
-
-def entry_key_url(feed_url: str, entry_key: str) -> str:
-    """The stable key of an entry with no page: its feed's text is all there is."""
-    digest = hashlib.sha256(f"{feed_url}\0{entry_key}".encode()).hexdigest()[:24]
-    return f"urn:ingester:entry:{digest}"
+def shared_pages(entries: Iterable[ParsedEntry]) -> dict[str, list[ParsedEntry]]:
+    """The pages that several distinct stories of a feed link (a day page of posts, a
+    podcast's home page), by canonical URL, with those entries: none of them is that page's
+    article (store/identity.py)."""
+    groups: dict[str, list[ParsedEntry]] = {}
+    for entry in entries:
+        if (link := entry_link(entry)) is not None:
+            groups.setdefault(canonicalize(link), []).append(entry)
+    return {page: group for page, group in groups.items() if several_stories(group)}
 
 
 def non_html_type(headers: Mapping[str, str]) -> str | None:
@@ -180,9 +179,13 @@ def needs_reextraction(known: ArticleForUpdate | None) -> bool:
 
 
 def recheck_at(
-    key: str, first_seen: datetime, now: datetime, schedule: tuple[tuple[int, int], ...]
+    urls: ArticleUrls,
+    first_seen: datetime,
+    now: datetime,
+    schedule: tuple[tuple[int, int], ...],
 ) -> datetime | None:
-    """When to look at an article again; an entry with no page has nothing to look at."""
-    if not is_web_url(key):
+    """When to look at an article again. An entry with no page has nothing to look at, and
+    one post of a page holding several is its feed's text: the page is not its to follow."""
+    if urls.anchored or not is_web_url(urls.key):
         return None
     return next_check_at(first_seen, now, schedule)

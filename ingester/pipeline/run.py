@@ -28,8 +28,10 @@ from ..fetch.headers import cache_interval
 from ..parse import advertised_feeds, parse_feed
 from ..schedule import interleave_hosts, next_poll_at
 from ..store import Store
+from ..store.identity import several_stories, stories_apart
 from ..types import (
     ArticleOutcome,
+    ArticleUrls,
     FeedForUpdate,
     FetchOutcome,
     FetchResult,
@@ -38,6 +40,7 @@ from ..types import (
     PollResult,
     Preview,
 )
+from ..urls import canonicalize
 from . import decide
 from .articles import ArticleWork
 
@@ -153,12 +156,14 @@ class Pipeline(ArticleWork):
             return self._finish(feed, result, started, clock)
         gate = asyncio.Semaphore(self.settings.page_concurrency)
 
-        async def one(entry: ParsedEntry) -> ArticleOutcome:
-            async with gate:
-                return await self.archive_entry(feed, entry)
-
         entries = decide.distinct_entries(parsed.entries)
         fresh = decide.fresh_entries(entries, self.store.known_entries(feed.id))
+        apart = self._stories_apart(feed, entries, fresh)
+
+        async def one(entry: ParsedEntry) -> ArticleOutcome:
+            async with gate:
+                return await self.archive_entry(feed, entry, apart.get(entry.key))
+
         outcomes = await asyncio.gather(*(one(entry) for entry in fresh))
         kept_errors, more_errors = decide.page_errors(outcomes)
         result = PollResult(
@@ -174,6 +179,30 @@ class Pipeline(ArticleWork):
         return self._finish(
             feed, result, started, clock, title=parsed.title, content_sha256=digest, **updates
         )
+
+    def _stories_apart(
+        self, feed: FeedForUpdate, entries: Sequence[ParsedEntry], fresh: Sequence[ParsedEntry]
+    ) -> dict[str, ArticleUrls]:
+        """The article of each entry archived apart from the page it links, by entry key:
+        where other stories of this feed, in this poll or archived before, link that page
+        too (store/identity.py). Entries archived before as that page's article are given
+        their own articles first."""
+        shared = decide.shared_pages(entries)
+        for entry in fresh:
+            link = decide.entry_link(entry)
+            if link is None or canonicalize(link) in shared:
+                continue
+            stored = [e for e in self.store.stories_at(feed.id, link) if e.key != entry.key]
+            if stored and several_stories([entry, *stored]):
+                shared[canonicalize(link)] = [entry]
+        apart: dict[str, ArticleUrls] = {}
+        for page, group in shared.items():
+            keys = {entry.key for entry in group}
+            group = group + [e for e in self.store.stories_at(feed.id, page) if e.key not in keys]
+            identities = stories_apart(feed.url, [(e, decide.entry_link(e) or page) for e in group])
+            self.store.rehome(feed.id, page, identities)
+            apart.update(identities)
+        return apart
 
     def _finish(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Mapping
 from datetime import datetime
 
 from ..clock import iso
@@ -20,36 +21,44 @@ from ..types import (
     StoreOutcome,
     VersionToStore,
 )
-from ..urls import canonicalize
+from ..urls import anchored, canonicalize
+from .identity import VERSION_FIELDS, rehome
 from .raw_pages import RawPages
-
-# Fields of a version compared to report "which fields changed".
-VERSION_FIELDS = (
-    "section",
-    "title",
-    "author",
-    "author_role",
-    "author_bio",
-    "image_alt",
-    "image_caption",
-    "body",
-    "published_at",
-    "modified_at",
-)
 
 
 class ArticleRows(RawPages):
     def find_article(self, url: str) -> ArticleForUpdate | None:
-        """The article seen under ``url`` in any of its forms (linked, final, canonical)."""
+        """The article seen under ``url`` in any of its forms (linked, final, canonical);
+        one post of a page holding several (``…#a100632``) before the page."""
+        exact = anchored(url)
         row = self.db.execute(
             """SELECT a.id, a.url, a.page_etag, a.page_last_modified, a.page_sha256,
                       v.sha256, v.source, v.extractor, a.first_seen_at
                FROM article_urls u JOIN articles a ON a.id = u.article_id
                LEFT JOIN versions v ON v.id = a.current_version_id
-               WHERE u.url IN (?, ?) LIMIT 1""",
-            (canonicalize(url), url),
+               WHERE u.url IN (?, ?, ?) ORDER BY u.url = ? DESC LIMIT 1""",
+            (exact, canonicalize(url), url, exact),
         ).fetchone()
         return ArticleForUpdate(*row) if row else None
+
+    def stories_at(self, feed_id: int, url: str) -> list[ParsedEntry]:
+        """The entries of a feed archived as the article at ``url`` (its page's form)."""
+        rows = self.db.execute(
+            """SELECT e.entry FROM article_urls u
+               JOIN feed_entries e ON e.article_id = u.article_id
+               WHERE u.url = ? AND e.feed_id = ? AND e.entry IS NOT NULL""",
+            (canonicalize(url), feed_id),
+        ).fetchall()
+        return [ParsedEntry.from_json(text) for (text,) in rows]
+
+    def rehome(self, feed_id: int, url: str, identities: Mapping[str, ArticleUrls]) -> int:
+        """Give the entries of a feed that share the page at ``url`` articles of their own
+        (identity.rehome); the number of entries moved."""
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT article_id FROM article_urls WHERE url = ?", (canonicalize(url),)
+            ).fetchone()
+            return rehome(conn, int(row[0]), feed_id, identities) if row else 0
 
     def article_id(self, url: str) -> int:
         found = self.find_article(url)
@@ -125,7 +134,9 @@ class ArticleRows(RawPages):
     def _article_for(
         self, conn: sqlite3.Connection, urls: ArticleUrls, now: datetime
     ) -> tuple[int, bool]:
-        forms = [(kind, canonicalize(url)) for kind, url in urls.all()]
+        # One post of a page holding several keeps its fragment; every other form loses it.
+        form = anchored if urls.anchored else canonicalize
+        forms = [(kind, form(url)) for kind, url in urls.all()]
         marks = ",".join("?" * len(forms))
         row = conn.execute(
             f"SELECT article_id FROM article_urls WHERE url IN ({marks}) LIMIT 1",
@@ -135,7 +146,7 @@ class ArticleRows(RawPages):
         if row is None:
             cursor = conn.execute(
                 "INSERT INTO articles (url, first_seen_at) VALUES (?, ?)",
-                (canonicalize(urls.key), iso(now)),
+                (form(urls.key), iso(now)),
             )
             article_id = int(cursor.lastrowid or 0)
         else:

@@ -9,10 +9,11 @@ made by any earlier release upgrades in place. What each table and column means 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ..errors import StoreError
 from .connection import Connection
+from .identity import split_merged_articles
 
 SCHEMA_V1 = """
 CREATE TABLE feeds (
@@ -183,7 +184,18 @@ UPDATE versions SET published_at = iso_date(published_at) WHERE published_at IS 
 UPDATE versions SET modified_at = iso_date(modified_at) WHERE modified_at IS NOT NULL;
 """
 
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4)
+# Articles that several distinct stories of one feed were archived as (posts that are
+# anchors of one day page, a podcast's episodes linking its home page) give each story its
+# own article, every version kept (identity.py). A step in Python: it reads entries' JSON.
+SCHEMA_V5 = split_merged_articles
+
+MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
+    SCHEMA_V1,
+    SCHEMA_V2,
+    SCHEMA_V3,
+    SCHEMA_V4,
+    SCHEMA_V5,
+)
 
 
 class Migrations(Connection):
@@ -199,8 +211,12 @@ class Migrations(Connection):
                     )
                 if version == len(MIGRATIONS):
                     return
-                for statement in _statements(MIGRATIONS[version]):
-                    conn.execute(statement)
+                step = MIGRATIONS[version]
+                if callable(step):
+                    step(conn)
+                else:
+                    for statement in _statements(step):
+                        conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {version + 1}")
 
     @property

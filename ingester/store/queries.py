@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from typing import Any, cast
 
 from ..errors import NotFound
-from .articles import VERSION_FIELDS, ArticleRows
+from .articles import ArticleRows
 from .feeds import FeedRows
+from .identity import VERSION_FIELDS
 from .rows import ExportedVersion, SearchHit, VersionSummary, VersionText
 from .saved_queries import SEARCH_SNIPPET
 

@@ -10,13 +10,16 @@ import pytest
 from ingester.extract import EXTRACTOR
 from ingester.pipeline import decide
 from ingester.render import render
+from ingester.store.identity import stories_apart
 from ingester.types import (
     ArticleForUpdate,
     ArticleOutcome,
+    ArticleUrls,
     ExtractedPage,
     FeedForUpdate,
     ParsedEntry,
 )
+from ingester.urls import entry_urn
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SCHEDULE = ((900, 3 * 3600), (3600, 86400))
@@ -90,11 +93,11 @@ def test_an_entry_without_a_web_url_has_no_page(link: str | None) -> None:
 
 
 def test_a_pageless_entry_key_is_stable_and_differs_by_feed_and_entry() -> None:
-    key = decide.entry_key_url("https://example.com/feed", "k1")
-    assert key == decide.entry_key_url("https://example.com/feed", "k1")
+    key = entry_urn("https://example.com/feed", "k1")
+    assert key == entry_urn("https://example.com/feed", "k1")
     assert key.startswith("urn:ingester:entry:")
-    assert key != decide.entry_key_url("https://example.com/feed", "k2")
-    assert key != decide.entry_key_url("https://example.org/feed", "k1")
+    assert key != entry_urn("https://example.com/feed", "k2")
+    assert key != entry_urn("https://example.org/feed", "k1")
 
 
 # -- which entries are fresh ----------------------------------------------------------------
@@ -228,15 +231,15 @@ def test_no_stored_page_or_no_article_means_nothing_to_reextract() -> None:
 
 def test_a_web_article_is_rechecked_on_the_decaying_schedule() -> None:
     first_seen = NOW - timedelta(hours=1)
-    due = decide.recheck_at("https://example.com/a", first_seen, NOW, SCHEDULE)
+    due = decide.recheck_at(ArticleUrls("https://example.com/a"), first_seen, NOW, SCHEDULE)
     assert due == NOW + timedelta(seconds=900)
     old = NOW - timedelta(days=2)
-    assert decide.recheck_at("https://example.com/a", old, NOW, SCHEDULE) is None
+    assert decide.recheck_at(ArticleUrls("https://example.com/a"), old, NOW, SCHEDULE) is None
 
 
 def test_an_entry_with_no_page_is_never_rechecked() -> None:
-    key = decide.entry_key_url("https://example.com/feed", "k1")
-    assert decide.recheck_at(key, NOW, NOW, SCHEDULE) is None
+    key = entry_urn("https://example.com/feed", "k1")
+    assert decide.recheck_at(ArticleUrls(key), NOW, NOW, SCHEDULE) is None
 
 
 def test_the_first_page_errors_are_kept_whole_and_the_rest_counted() -> None:
@@ -266,3 +269,41 @@ def test_entries_sharing_a_key_are_kept_apart_and_repeats_dropped() -> None:
     # Stable across polls: the same feed keys its entries the same way again.
     assert [e.key for e in decide.distinct_entries([first, second])] == [e.key for e in kept]
     assert decide.distinct_entries([first, first]) == [first]
+
+
+# -- pages several stories share ----------------------------------------------------------
+
+
+def test_a_page_several_stories_link_is_shared_and_one_story_twice_is_not() -> None:
+    home = "https://example.com/show/"
+    episodes = [entry(key=f"ep{n}", link=home, title=f"Episode {n}") for n in (1, 2)]
+    twice = [entry(key=k, link="https://example.com/a", title="Wall") for k in ("g1", "g2")]
+    alone = [entry(key="b", link="https://example.com/b", title="Bridge")]
+
+    shared = decide.shared_pages([*episodes, *twice, *alone])
+
+    assert list(shared) == [home]
+    assert [e.key for e in shared[home]] == ["ep1", "ep2"]
+
+
+def test_entries_of_a_shared_page_are_keyed_by_their_fragment_where_it_tells_them_apart() -> None:
+    feed = "https://example.com/feed"
+    group = [
+        (entry(key="n1"), "https://example.com/day.html#a1"),
+        (entry(key="n2"), "https://example.com/day.html#a2"),
+        (entry(key="n3"), "https://example.com/day.html#top"),
+        (entry(key="n4"), "https://example.com/day.html#top"),
+        (entry(key="n5"), "https://example.com/day.html"),
+    ]
+
+    keyed = stories_apart(feed, group)
+
+    assert keyed["n1"] == ArticleUrls("https://example.com/day.html#a1", anchored=True)
+    assert keyed["n2"] == ArticleUrls("https://example.com/day.html#a2", anchored=True)
+    for key in ("n3", "n4", "n5"):  # a fragment two entries share tells nothing
+        assert keyed[key] == ArticleUrls(entry_urn(feed, key))
+
+
+def test_one_post_of_a_page_is_not_rechecked() -> None:
+    post = ArticleUrls("https://example.com/day.html#a1", anchored=True)
+    assert decide.recheck_at(post, NOW, NOW, SCHEDULE) is None
