@@ -45,10 +45,12 @@ feeds-eval: $(STAMP)
 	$(BIN)/python -m bench.feed_corpora
 
 # 10,000 feeds and their pages served by nginx on loopback, the real daemon against them,
-# each figure beside a ceiling and a naive baseline (bench/perf.py, docs/performance.md).
+# each figure beside a ceiling and a naive baseline (bench/perf.py, docs/performance.md);
+# then the longest feed the caps let in, its peak memory against 200 MB (bench/long_feed.py).
 bench: $(STAMP)
 	command -v nginx >/dev/null || (apt-get update -qq && apt-get install -y -qq nginx-light)
 	$(BIN)/python -m bench.perf
+	$(BIN)/python -m bench.long_feed
 
 # Where a poll's time goes, phase by phase (cProfile, one process; bench/profile.py).
 profile: $(STAMP)

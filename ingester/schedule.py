@@ -45,6 +45,10 @@ def next_poll_at(
     if result.status == "gone":
         return None
     interval = poll_interval(feed, result.server_interval, settings)
+    if result.more_entries and (result.new_articles or result.new_versions):
+        # The rest of a long feed's new entries, soon; not when the poll got nowhere (its
+        # entries' pages keep failing): that feed waits its interval like any other.
+        interval = settings.min_interval
     if result.status != "error":
         wait = _jittered(interval, settings.jitter, rng)
         # The bounds hold after the jitter too.

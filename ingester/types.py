@@ -264,6 +264,7 @@ class PollResult:
     # feed of 50,000 broken links must not write megabytes into its poll's row.
     page_errors: tuple[str, ...] = field(default=())
     more_page_errors: int = 0
+    more_entries: int = 0  # new entries left for the next poll (max_entries_per_poll)
     duration_ms: int = 0
     server_interval: int | None = None  # the least interval the server asked for, seconds
     retry_after: int | None = None  # seconds, from a 429 or 503

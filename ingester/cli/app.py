@@ -112,6 +112,8 @@ def poll_line(result: PollResult) -> str:
         line += f"  error: {result.error}"
     if result.page_error_count:
         line += f"  page errors: {result.page_error_count}"
+    if result.more_entries:
+        line += f"  left for the next poll: {result.more_entries}"
     return line
 
 

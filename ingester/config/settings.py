@@ -37,6 +37,9 @@ class Settings:
     concurrency: int = 8  # feeds polled at once, by each poller process
     workers: int = 0  # poller processes; 0 means one per core
     page_concurrency: int = 4  # article pages fetched at once within one feed
+    # New entries archived per poll of one feed; the rest wait for the next poll, which
+    # comes after min_interval: a feed of 100,000 new entries is taken in rounds.
+    max_entries_per_poll: int = 1000
     max_backoff: int = 86400  # seconds: the longest a failing feed waits
     # What servers ask for (Cache-Control, Expires, RSS ttl, sy:updatePeriod, Retry-After)
     # can lengthen a feed's interval; the result is kept within these bounds.

@@ -20,21 +20,32 @@ import feedparser
 from ..errors import ParseError
 from ..types import ParsedEntry, ParsedFeed
 from .charset import charset_override
+from .chunks import feed_pieces
 from .entities import without_entity_declarations
+
+# A feed with more entries than this is read a piece at a time (chunks.py): feedparser's
+# result for 100,000 entries took 216 MB; for 2,000 it takes a few.
+ENTRIES_PER_PIECE = 2_000
 
 
 def parse_feed(content: bytes, headers: Mapping[str, str], base_url: str) -> ParsedFeed:
     """Parse a feed document; raises ``ParseError`` when the bytes are not a feed."""
-    result = feedparser_result(content, headers, base_url)
+    response_headers, content = _prepared(content, headers, base_url)
+    pieces = feed_pieces(content, ENTRIES_PER_PIECE) or iter([content])
+    result = _feedparser(next(pieces), response_headers, base_url)
     if not result.get("version") and not result.entries:
         reason = result.get("bozo_exception")
         detail = f": {reason}" if reason else ""
         raise ParseError(base_url, f"parse: not an RSS or Atom feed{detail}")
     feed = result.feed
+    entries = [_entry(e) for e in result.entries]
+    del result  # each piece's result goes before the next is read
+    for piece in pieces:
+        entries += (_entry(e) for e in _feedparser(piece, response_headers, base_url).entries)
     return ParsedFeed(
         title=_text(feed.get("title")),
         link=_text(feed.get("link")),
-        entries=tuple(_entry(e) for e in result.entries),
+        entries=tuple(entries),
         update_interval=_update_interval(feed),
     )
 
@@ -42,6 +53,16 @@ def parse_feed(content: bytes, headers: Mapping[str, str], base_url: str) -> Par
 def feedparser_result(content: bytes, headers: Mapping[str, str], base_url: str) -> Any:
     """feedparser's own result dict for the bytes, read exactly as ``parse_feed`` reads
     them (for the evaluation harness, whose expectations are written against it)."""
+    response_headers, content = _prepared(content, headers, base_url)
+    return _feedparser(content, response_headers, base_url)
+
+
+def _prepared(
+    content: bytes, headers: Mapping[str, str], base_url: str
+) -> tuple[dict[str, str], bytes]:
+    """The headers feedparser is given (the charset told where the labels are wrong, the
+    final URL as Content-Location) and the document with its entity declarations bounded,
+    both settled once for the whole document."""
     response_headers = {k.lower(): v for k, v in headers.items()}
     location = response_headers.get("content-location")
     response_headers["content-location"] = urljoin(base_url, location) if location else base_url
@@ -49,7 +70,10 @@ def feedparser_result(content: bytes, headers: Mapping[str, str], base_url: str)
     if charset:
         media_type = (response_headers.get("content-type") or "").split(";", 1)[0].strip()
         response_headers["content-type"] = f"{media_type or 'application/xml'}; charset={charset}"
-    content = without_entity_declarations(content)
+    return response_headers, without_entity_declarations(content)
+
+
+def _feedparser(content: bytes, response_headers: dict[str, str], base_url: str) -> Any:
     try:
         # The archive never displays feed HTML, so feedparser's sanitiser (two thirds of its
         # time) is skipped; the text is re-extracted from the markup anyway.

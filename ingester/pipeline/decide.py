@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Mapping
+import random
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -86,6 +87,18 @@ def fresh_entries(entries: Iterable[ParsedEntry], known: Mapping[str, str]) -> l
     their pages is the re-check schedule's work, not every feed change's.
     """
     return [entry for entry in entries if known.get(entry.key) != entry.to_json()]
+
+
+def this_poll(
+    fresh: Sequence[ParsedEntry], cap: int, rng: random.Random
+) -> tuple[list[ParsedEntry], int]:
+    """The fresh entries one poll takes (at most ``cap``, in feed order) and how many are
+    left for the next. Over the cap the entries are drawn at random: entries whose pages
+    keep failing stay fresh, and taking them first would starve the rest."""
+    if len(fresh) <= cap:
+        return list(fresh), 0
+    chosen = sorted(rng.sample(range(len(fresh)), cap))
+    return [fresh[i] for i in chosen], len(fresh) - cap
 
 
 MAX_PAGE_ERRORS = 20  # kept whole per poll; the rest are counted

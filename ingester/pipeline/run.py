@@ -158,6 +158,7 @@ class Pipeline(ArticleWork):
 
         entries = decide.distinct_entries(parsed.entries)
         fresh = decide.fresh_entries(entries, self.store.known_entries(feed.id))
+        fresh, left = decide.this_poll(fresh, self.settings.max_entries_per_poll, self.rng)
         apart = self._stories_apart(feed, entries, fresh)
 
         async def one(entry: ParsedEntry) -> ArticleOutcome:
@@ -174,8 +175,13 @@ class Pipeline(ArticleWork):
             new_versions=sum(o.new_version for o in outcomes),
             page_errors=kept_errors,
             more_page_errors=more_errors,
+            more_entries=left,
             server_interval=decide.parsed_interval(hint, parsed.update_interval),
         )
+        if left:
+            # The same bytes (or a 304) next time must still be read for the rest: the
+            # validators are cleared ("" is stored as no validator; None keeps the old).
+            digest, updates = "", {**updates, "etag": "", "last_modified": ""}
         return self._finish(
             feed, result, started, clock, title=parsed.title, content_sha256=digest, **updates
         )

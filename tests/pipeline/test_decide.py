@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -307,3 +308,15 @@ def test_entries_of_a_shared_page_are_keyed_by_their_fragment_where_it_tells_the
 def test_one_post_of_a_page_is_not_rechecked() -> None:
     post = ArticleUrls("https://example.com/day.html#a1", anchored=True)
     assert decide.recheck_at(post, NOW, NOW, SCHEDULE) is None
+
+
+def test_a_poll_takes_at_most_its_cap_in_feed_order_and_counts_the_rest() -> None:
+    fresh = [entry(key=f"e{n}") for n in range(10)]
+
+    taken, left = decide.this_poll(fresh, 4, random.Random(1))
+    again, _ = decide.this_poll(fresh, 4, random.Random(2))
+
+    assert (len(taken), left) == (4, 6)
+    assert [e.key for e in taken] == sorted((e.key for e in taken), key=lambda k: int(k[1:]))
+    assert {e.key for e in taken} != {e.key for e in again}  # drawn, not always the first
+    assert decide.this_poll(fresh[:3], 4, random.Random(1)) == (fresh[:3], 0)
