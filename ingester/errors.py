@@ -62,3 +62,7 @@ class StoreError(IngesterError):
 
 class NotFound(IngesterError):
     """A lookup by URL, feed name or version number found nothing."""
+
+
+class ServeError(IngesterError):
+    """Datasette cannot listen where it was asked to (a busy port, an unknown address)."""

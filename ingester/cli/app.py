@@ -41,8 +41,13 @@ class Progress:
 
     def __enter__(self) -> Progress:
         if not self.quiet and sys.stderr.isatty():
+            # click's bar wants a length or a sized iterable; with no total (an export
+            # streams its versions), an unsized one gives its bar that counts with no end.
             self.bar = click.progressbar(
-                length=self.total, label=self.label, file=sys.stderr
+                _unsized() if self.total is None else None,
+                length=self.total,
+                label=self.label,
+                file=sys.stderr,
             ).__enter__()
         return self
 
@@ -59,6 +64,10 @@ class Progress:
             self.bar.__exit__(None, None, None)
         elif not self.quiet and exc_type is None:  # a failure says so itself, in one line
             click.echo(f"{self.label}: {self.done} done", err=True)
+
+
+def _unsized() -> Iterator[None]:
+    yield from ()
 
 
 @dataclass

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import socket
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +13,7 @@ from pathlib import Path
 import click
 
 from ..clock import iso
+from ..errors import ServeError
 from ..query import browse
 from ..query.export import FORMATS, JSONL_NAME, write_export
 from ..render import version_diff
@@ -132,10 +136,34 @@ def export(
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8001, show_default=True, help="Port to listen on.")
+@click.option(
+    "--port",
+    default=8001,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
 @click.pass_obj
 def serve(app: App, host: str, port: int) -> None:
     """Browse the archive in Datasette, with descriptions and saved queries."""
     app.store(create=False).close()  # brings an archive made by an older release up to date
+    _check_listen(host, port)
     click.echo(f"Datasette on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
-    browse.serve(app.db_path, host, port)
+    # Ctrl-C before the server has taken the signal over is the way to stop it too.
+    with contextlib.suppress(KeyboardInterrupt):
+        browse.serve(app.db_path, host, port)
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Fail in one line when the address cannot be listened on. uvicorn would log its own
+    error and exit 3; a port taken in the instant between this check and uvicorn's own
+    bind still ends that way."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            # As uvicorn binds: SO_REUSEADDR, so a port left in TIME_WAIT is not "busy".
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as e:
+        reason = "the address is already in use" if e.errno == errno.EADDRINUSE else e.strerror
+        raise ServeError(f"cannot listen on {host}:{port}: {reason or e}") from e

@@ -97,3 +97,25 @@ def test_serve_without_an_archive_is_a_one_line_error_and_creates_nothing(
     assert len(lines) == 1, lines
     assert str(archive.db) in lines[0]
     assert list(archive.dir.iterdir()) == []
+
+
+@pytest.mark.e2e
+def test_serve_refuses_a_port_out_of_range_as_a_usage_error(archive: Archive, news: Path) -> None:
+    done = archive.cli("serve", "--port", "99999", check=False)
+
+    assert done.returncode == 2
+    assert b"Traceback" not in done.stderr
+    assert b"99999 is not in the range" in done.stderr
+
+
+@pytest.mark.e2e
+def test_serve_on_a_busy_port_is_a_one_line_error(archive: Archive, news: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = archive.cli("serve", "--port", str(port), check=False)
+
+    assert done.returncode == 1
+    lines = done.stderr.decode("utf-8").splitlines()
+    assert lines == [f"Error: cannot listen on 127.0.0.1:{port}: the address is already in use"]

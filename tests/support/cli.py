@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import pty
 import queue
 import re
+import select
+import signal
 import subprocess
 import sys
 import threading
@@ -69,6 +72,56 @@ class Archive:
 
     def out(self, *args: str) -> str:
         return self.cli(*args).stdout.decode("utf-8")
+
+    def tty(self, *args: str, until: str | None = None, timeout: float = 60) -> Terminal:
+        """Run ``ingester ... ARGS`` with a terminal (a pty) as its stdin, stdout and stderr,
+        as a user at a prompt would. A command that runs until stopped is sent Ctrl-C
+        (SIGINT) once its output shows ``until``."""
+        command = [sys.executable, "-m", "ingester", "--config", str(self.config)]
+        command += ["--db", str(self.db), *args]
+        return run_in_terminal(command, self.dir, until, timeout)
+
+
+@dataclass
+class Terminal:
+    """What a command wrote to its terminal, and how it exited."""
+
+    output: str
+    returncode: int
+
+
+def run_in_terminal(
+    command: list[str], cwd: Path, until: str | None = None, timeout: float = 60
+) -> Terminal:
+    main, child = pty.openpty()
+    process = subprocess.Popen(
+        command, stdin=child, stdout=child, stderr=child, cwd=cwd, env=cli_env()
+    )
+    os.close(child)
+    seen = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([main], [], [], left)
+            if not ready:
+                break
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # EIO: the child side is closed, the command is done
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if until is not None and until.encode() in seen:
+                process.send_signal(signal.SIGINT)
+                until = None
+        returncode = process.wait(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(main)
+    return Terminal(seen.decode("utf-8", errors="replace").replace("\r\n", "\n"), returncode)
 
 
 class Daemon:
