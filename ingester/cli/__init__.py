@@ -9,14 +9,12 @@ they share.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import click
 
-from ..logs import configure_logging
 from . import fetching, polling, reading
-from .app import App, OneLineErrors
+from .app import QUIET_HELP, VERBOSE_HELP, App, OneLineErrors, with_output_flags
 from .feeds import feeds, opml
 
 
@@ -39,8 +37,8 @@ from .feeds import feeds, opml
     show_default=True,
     help="The SQLite archive. Env: INGESTER_DB.",
 )
-@click.option("-v", "--verbose", is_flag=True, help="Log every poll and page to stderr.")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr: no progress.")
+@click.option("-v", "--verbose", is_flag=True, help=VERBOSE_HELP)
+@click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
 @click.version_option(package_name="ingester")
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path, db_path: Path, verbose: bool, quiet: bool) -> None:
@@ -49,16 +47,8 @@ def cli(ctx: click.Context, config_path: Path, db_path: Path, verbose: bool, qui
     Exit codes: 0 success (a poll whose feeds failed still succeeds: the failures are
     reported), 1 an error (one line on stderr), 2 a usage error.
     """
-    # The daemon tells what each tick did, and of single polls only those that brought
-    # something or failed; --verbose adds every poll, even one that found nothing.
-    if quiet:
-        level = logging.ERROR
-    elif verbose:
-        level = logging.DEBUG
-    else:
-        level = logging.INFO if ctx.invoked_subcommand == "run" else logging.WARNING
-    configure_logging(level)
-    ctx.obj = App(config_path=config_path, db_path=db_path, quiet=quiet)
+    ctx.obj = App(config_path=config_path, db_path=db_path, quiet=quiet, verbose=verbose)
+    ctx.obj.configure_logging(ctx.invoked_subcommand)
 
 
 for command in (
@@ -76,7 +66,7 @@ for command in (
     feeds,
     opml,
 ):
-    cli.add_command(command)
+    cli.add_command(with_output_flags(command))
 
 
 def main() -> None:

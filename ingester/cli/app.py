@@ -4,6 +4,7 @@ on long work, shared options, and the error rule (one line, exit 1)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sys
@@ -18,6 +19,7 @@ from ..clock import utcnow
 from ..config import Config, Settings, load_config
 from ..daemon import daemon_health
 from ..errors import IngesterError, NotFound
+from ..logs import configure_logging
 from ..pipeline import Pipeline, open_pipeline
 from ..store import Store
 from ..types import PollResult
@@ -75,6 +77,20 @@ class App:
     config_path: Path
     db_path: Path
     quiet: bool = False
+    verbose: bool = False
+    command: str | None = None
+
+    def configure_logging(self, command: str | None = None) -> None:
+        # The daemon tells what each tick did, and of single polls only those that brought
+        # something or failed; --verbose adds every poll, even one that found nothing.
+        self.command = command or self.command
+        if self.quiet:
+            level = logging.ERROR
+        elif self.verbose:
+            level = logging.DEBUG
+        else:
+            level = logging.INFO if self.command == "run" else logging.WARNING
+        configure_logging(level)
 
     def progress(self, items: Iterable[T], label: str, total: int | None = None) -> Iterator[T]:
         with Progress(label, total, quiet=self.quiet) as progress:
@@ -110,6 +126,33 @@ class App:
         if not create and not self.db_path.exists():
             raise NotFound(f"{self.db_path}: no archive here yet (poll or fetch something first)")
         return Store(self.db_path)
+
+
+VERBOSE_HELP = "Log every poll and page to stderr."
+QUIET_HELP = "Only errors on stderr: no progress."
+
+
+def with_output_flags(command: click.Command) -> click.Command:
+    """``-v``/``--verbose`` and ``-q``/``--quiet`` after the command name too (and after a
+    group's subcommand), meaning what they mean before it."""
+
+    def flag(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+        app = ctx.find_object(App)
+        if value and app is not None and param.name is not None:
+            setattr(app, param.name, True)
+            app.configure_logging()
+
+    for opts, name, help in (
+        (["-v", "--verbose"], "verbose", VERBOSE_HELP),
+        (["-q", "--quiet"], "quiet", QUIET_HELP),
+    ):
+        command.params.append(
+            click.Option(opts, name, is_flag=True, expose_value=False, callback=flag, help=help)
+        )
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            with_output_flags(sub)
+    return command
 
 
 def poll_line(result: PollResult) -> str:
