@@ -6,25 +6,47 @@ write transaction is short, so readers never wait on a poll.
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 from typing import Any
 
 from ..store.descriptions import TABLES
 from ..store.saved_queries import QUERIES
 
+# How each table reads best: what a foreign key to it shows, and its facets.
+_TABLE_VIEWS: dict[str, dict[str, Any]] = {
+    "articles": {"label_column": "url"},
+    "feeds": {"label_column": "name", "facets": ["last_status", "active"]},
+    "versions": {"facets": ["kind", "source", "section"]},
+    "feed_entries": {"facets": ["feed_id"]},
+    "polls": {"facets": ["status", "feed_id"]},
+}
+
 
 def metadata(db_path: Path) -> dict[str, Any]:
-    """Datasette metadata for an archive file: descriptions and saved queries."""
+    """Datasette metadata for an archive file: descriptions (each table's columns folded
+    under it), label columns and facets, and saved queries."""
     tables = {
-        table: {"description": about, "columns": columns}
+        table: {"description_html": _described(about, columns), **_TABLE_VIEWS.get(table, {})}
         for table, (about, columns) in TABLES.items()
     }
     return {
         "title": "ingester archive",
-        "description": "Every version of every article the feeds pointed at. "
-        "Start with the saved queries below.",
+        "description": "Every version of every article the feeds pointed at.",
         "databases": {db_path.stem: {"tables": tables, "queries": QUERIES}},
     }
+
+
+def _described(about: str, columns: dict[str, str]) -> str:
+    """A table's description, and what each column holds, folded away below it."""
+    items = "".join(
+        f"<dt><code>{escape(name)}</code></dt><dd>{escape(meaning)}</dd>"
+        for name, meaning in columns.items()
+    )
+    return (
+        f"<p>{escape(about)}</p><details><summary>What each column holds</summary>"
+        f"<dl>{items}</dl></details>"
+    )
 
 
 def serve(db_path: Path, host: str, port: int) -> None:

@@ -25,19 +25,27 @@ from ..urls import anchored, canonicalize
 from .identity import VERSION_FIELDS, rehome
 from .raw_pages import RawPages
 
+# Any form an article was seen under finds it; one post of a page holding several
+# (``…#a100632``) comes before the page (url_forms gives the parameters).
+BY_URL = "u.url IN (?, ?, ?) ORDER BY u.url = ? DESC LIMIT 1"
+
+
+def url_forms(url: str) -> tuple[str, str, str, str]:
+    exact = anchored(url)
+    return exact, canonicalize(url), url, exact
+
 
 class ArticleRows(RawPages):
     def find_article(self, url: str) -> ArticleForUpdate | None:
         """The article seen under ``url`` in any of its forms (linked, final, canonical);
         one post of a page holding several (``…#a100632``) before the page."""
-        exact = anchored(url)
         row = self.db.execute(
-            """SELECT a.id, a.url, a.page_etag, a.page_last_modified, a.page_sha256,
+            f"""SELECT a.id, a.url, a.page_etag, a.page_last_modified, a.page_sha256,
                       v.sha256, v.source, v.extractor, a.first_seen_at
                FROM article_urls u JOIN articles a ON a.id = u.article_id
                LEFT JOIN versions v ON v.id = a.current_version_id
-               WHERE u.url IN (?, ?, ?) ORDER BY u.url = ? DESC LIMIT 1""",
-            (exact, canonicalize(url), url, exact),
+               WHERE {BY_URL}""",
+            url_forms(url),
         ).fetchone()
         return ArticleForUpdate(*row) if row else None
 

@@ -28,11 +28,16 @@ class RawPages(Connection):
         )
 
     def raw_page(self, sha256: str) -> bytes:
-        row = self.db.execute(
-            "SELECT encoding, content FROM raw_pages WHERE sha256 = ?", [sha256]
-        ).fetchone()
-        if row is None:
-            raise NotFound(f"no raw page {sha256[:16]} in the archive")
-        if row[0] == "zstd":
-            return bytes(zstandard.ZstdDecompressor().decompress(row[1]))
-        return zlib.decompress(row[1]) if row[0] == "zlib" else bytes(row[1])
+        return raw_content(self.db.conn, sha256)
+
+
+def raw_content(conn: sqlite3.Connection, sha256: str) -> bytes:
+    """A stored page's bytes as they were fetched."""
+    row = conn.execute(
+        "SELECT encoding, content FROM raw_pages WHERE sha256 = ?", [sha256]
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no raw page {sha256[:16]} in the archive")
+    if row[0] == "zstd":
+        return bytes(zstandard.ZstdDecompressor().decompress(row[1]))
+    return zlib.decompress(row[1]) if row[0] == "zlib" else bytes(row[1])

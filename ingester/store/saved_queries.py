@@ -3,8 +3,10 @@ and the search snippet they share with ``Store.search``."""
 
 from __future__ import annotations
 
-# A search hit's context: matched words in [brackets], on one line.
+# A search hit's context: matched words in [brackets], on one line (the CLI's); and with
+# the matched words between \x02 and \x03, which the reading room turns into <mark>.
 SEARCH_SNIPPET = "replace(snippet(versions_fts, 1, '[', ']', ' … ', 12), char(10), ' ')"
+MARKED_SNIPPET = "replace(snippet(versions_fts, 1, char(2), char(3), ' … ', 12), char(10), ' ')"
 
 
 # Saved ("canned") queries, shown on the database page. Times are UTC ISO text, so text
@@ -36,7 +38,7 @@ limit 100""",
     "feed_health": {
         "title": "Feed health",
         "description": "Every feed's last result; failing feeds first.",
-        "sql": """select f.name, f.url, f.active, f.last_status, f.last_http_status,
+        "sql": """select f.name, f.url as feed_url, f.active, f.last_status, f.last_http_status,
   f.consecutive_failures, f.last_error, f.last_success_at, f.last_polled_at, f.next_poll_at,
   (select count(distinct e.article_id) from feed_entries e where e.feed_id = f.id) as articles
 from feeds f
@@ -46,7 +48,7 @@ order by f.consecutive_failures desc, f.active desc, f.name, f.url""",
         "title": "Search articles",
         "description": "Articles whose current title or body has every word of q "
         "(`ingester search` also takes FTS5 syntax: phrases, OR, NOT, prefix*).",
-        "sql": f"""select a.url, v.title, v.fetched_at, {SEARCH_SNIPPET} as snippet
+        "sql": f"""select a.url, v.title, v.fetched_at, {MARKED_SNIPPET} as snippet
 from versions_fts
   join versions v on v.id = versions_fts.rowid
   join articles a on a.current_version_id = v.id

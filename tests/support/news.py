@@ -162,7 +162,7 @@ def expected_feed_health() -> list[dict[str, Any]]:
     return [
         {
             "name": "zeta",
-            "url": FEED_FAILING,
+            "feed_url": FEED_FAILING,
             "active": 1,
             "last_status": "error",
             "last_http_status": 503,
@@ -175,7 +175,7 @@ def expected_feed_health() -> list[dict[str, Any]]:
         },
         {
             "name": "alpha-news",
-            "url": FEED_OK,
+            "feed_url": FEED_OK,
             "active": 1,
             "last_status": "ok",
             "last_http_status": 200,
@@ -188,7 +188,7 @@ def expected_feed_health() -> list[dict[str, Any]]:
         },
         {
             "name": None,
-            "url": FEED_BY_HAND,
+            "feed_url": FEED_BY_HAND,
             "active": 0,
             **never_polled,
             "consecutive_failures": 0,

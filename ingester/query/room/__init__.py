@@ -1,0 +1,69 @@
+"""The reading room: a Datasette plugin that reads the archive as an archive.
+
+Loaded by ``ingester serve`` and, through the ``datasette`` entry point in
+pyproject.toml, by plain ``datasette archive.db``. It adds the front page (``/``), an
+article as the layout reads (``/-/article?url=URL[&version=N]``), the diff of two versions
+(``/-/diff?url=URL&a=N&b=M``), the page as captured in a sandboxed frame (``/-/raw``),
+search (``/-/search?q=``) and the edits feed (``/-/edits.atom[?feed=NAME|?url=URL]``); and
+it makes the tables lead inward: article URLs and titles open the article page, long text
+is cut short in table views, raw pages open in the sandbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from html import escape
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from datasette import hookimpl
+from markupsafe import Markup
+
+from .marks import snippet_html
+from .pages import article, article_path, diff, edits, front, raw, search
+
+if TYPE_CHECKING:  # datasette.app imports its plugins, this one among them
+    from datasette.app import Datasette
+
+_CUT = 160  # characters of a long text column shown in a table view
+_Hook = TypeVar("_Hook", bound=Callable[..., Any])
+
+
+def hook(function: _Hook) -> _Hook:
+    """datasette.hookimpl, typed."""
+    return cast(_Hook, hookimpl(function))
+
+
+@hook
+def register_routes(datasette: Datasette) -> list[tuple[str, Any]]:
+    return [
+        (r"^/$", front),
+        (r"^/-/article$", article),
+        (r"^/-/diff$", diff),
+        (r"^/-/raw$", raw),
+        (r"^/-/search$", search),
+        (r"^/-/edits\.atom$", edits),
+    ]
+
+
+@hook
+def render_cell(
+    row: Any, value: Any, column: str, table: str | None, database: str, datasette: Datasette
+) -> Markup | None:
+    """Cells that lead into the archive rather than out to the live site."""
+    keys = set(row.keys()) if hasattr(row, "keys") else set()
+    if column == "url" and isinstance(value, str) and table in (None, "articles", "article_urls"):
+        return _link(article_path(datasette, value), value)
+    if column == "title" and table is None and isinstance(value, str) and "url" in keys:
+        return _link(article_path(datasette, row["url"]), value)
+    if column == "snippet" and table is None and isinstance(value, str):
+        return Markup(snippet_html(value))
+    long_text = table == "versions" and column in ("text", "body", "author_bio")
+    if long_text and isinstance(value, str) and len(value) > _CUT:
+        return Markup(escape(value[:_CUT]) + "…")  # a row one screen tall, not three
+    if table == "raw_pages" and column == "content":
+        return Markup(f"<em>{len(value or b''):,} bytes, compressed</em>")
+    return None
+
+
+def _link(href: str, text: str) -> Markup:
+    return Markup(f'<a href="{escape(href)}">{escape(text)}</a>')
