@@ -148,9 +148,9 @@ def serve(app: App, host: str, port: int) -> None:
     """Browse the archive in Datasette, with descriptions and saved queries."""
     app.store(create=False).close()  # brings an archive made by an older release up to date
     _check_listen(host, port)
-    click.echo(f"Datasette on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
-    # Ctrl-C before the server has taken the signal over is the way to stop it too.
+    # Ctrl-C is the way to stop it, also before the server has taken the signal over.
     with contextlib.suppress(KeyboardInterrupt):
+        click.echo(f"Datasette on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
         browse.serve(app.db_path, host, port)
 
 
