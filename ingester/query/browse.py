@@ -24,8 +24,14 @@ _TABLE_VIEWS: dict[str, dict[str, Any]] = {
 
 
 def metadata(db_path: Path) -> dict[str, Any]:
-    """Datasette metadata for an archive file: descriptions (each table's columns folded
-    under it), label columns and facets, and saved queries."""
+    """Datasette metadata for an archive file (``ingester serve``)."""
+    return archive_metadata([db_path.stem])
+
+
+def archive_metadata(databases: list[str]) -> dict[str, Any]:
+    """Datasette metadata for archives attached under these names: descriptions (each
+    table's columns folded under it), label columns and facets, and saved queries. The
+    reading room hands the same to a plain ``datasette archive.db``."""
     tables = {
         table: {"description_html": _described(about, columns), **_TABLE_VIEWS.get(table, {})}
         for table, (about, columns) in TABLES.items()
@@ -33,7 +39,7 @@ def metadata(db_path: Path) -> dict[str, Any]:
     return {
         "title": "ingester archive",
         "description": "Every version of every article the feeds pointed at.",
-        "databases": {db_path.stem: {"tables": tables, "queries": QUERIES}},
+        "databases": {name: {"tables": tables, "queries": QUERIES} for name in databases},
     }
 
 

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import re
 import sqlite3
+import subprocess
+import sys
 from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
@@ -246,3 +249,31 @@ def test_the_captured_page_is_served_sandboxed(hostile: Path) -> None:
     assert from_feed.status_code == 404  # version 2 has no captured page
     article = page(hostile, f"/-/article?url={url}&version=1")
     assert '<iframe class="capture" sandbox=""' in article
+
+
+def test_foreign_keys_show_labels_and_raw_pages_open_in_the_sandbox(hostile: Path) -> None:
+    versions, raw_pages = get(hostile, "/archive/versions", "/archive/raw_pages")
+
+    assert ">https://evil.example/a</a>" in versions.text  # article_id shows the article
+    assert "&lt;Binary" not in raw_pages.text and "<Binary" not in raw_pages.text
+    sha = re.search(r'/-/raw\?sha=([0-9a-f]{64})"', raw_pages.text)
+    assert sha is not None
+    (framed,) = get(hostile, f"/-/raw?sha={sha.group(1)}")
+    assert framed.headers["content-security-policy"] == RAW_PAGE_POLICY
+    assert HOSTILE.encode() in framed.content
+
+
+def test_plain_datasette_loads_the_reading_room_through_its_entry_point(news: Path) -> None:
+    def datasette_get(path: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "datasette", str(news), "--get", path],
+            capture_output=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr.decode()
+        return done.stdout.decode()
+
+    plugins = json.loads(datasette_get("/-/plugins.json"))
+    assert [p["name"] for p in plugins] == ["ingester"]
+    assert "Latest articles" in datasette_get("/")
+    assert "Recently edited articles" in datasette_get("/archive")  # the saved queries

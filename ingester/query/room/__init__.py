@@ -14,10 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from html import escape
 from typing import TYPE_CHECKING, Any, TypeVar, cast
+from urllib.parse import urlencode
 
 from datasette import hookimpl
 from markupsafe import Markup
 
+from ..browse import archive_metadata
 from .marks import snippet_html
 from .pages import article, article_path, diff, edits, front, raw, search
 
@@ -46,6 +48,12 @@ def register_routes(datasette: Datasette) -> list[tuple[str, Any]]:
 
 
 @hook
+def get_metadata(datasette: Datasette, key: str, database: str, table: str) -> dict[str, Any]:
+    """The archive's descriptions, facets and saved queries, for plain ``datasette`` too."""
+    return archive_metadata([name for name in datasette.databases if not name.startswith("_")])
+
+
+@hook
 def render_cell(
     row: Any, value: Any, column: str, table: str | None, database: str, datasette: Datasette
 ) -> Markup | None:
@@ -60,8 +68,9 @@ def render_cell(
     long_text = table == "versions" and column in ("text", "body", "author_bio")
     if long_text and isinstance(value, str) and len(value) > _CUT:
         return Markup(escape(value[:_CUT]) + "…")  # a row one screen tall, not three
-    if table == "raw_pages" and column == "content":
-        return Markup(f"<em>{len(value or b''):,} bytes, compressed</em>")
+    if table == "raw_pages" and column == "content" and "sha256" in keys:
+        view = datasette.urls.path("/-/raw") + "?" + urlencode({"sha": row["sha256"]})
+        return _link(view, f"the page ({len(value or b''):,} bytes compressed)")
     return None
 
 

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from datasette.utils.asgi import NotFound, Request, Response
 from markupsafe import Markup
 
+from ...errors import NotFound as IngesterNotFound
 from ...render.diff import paragraph_segments
 from ...store import reading
 from ...store.identity import VERSION_FIELDS
@@ -146,14 +147,20 @@ async def diff(datasette: Datasette, request: Request) -> Response:
 
 
 async def raw(datasette: Datasette, request: Request) -> Response:
-    """The page as it was fetched, for the sandboxed frame (or as text, ``&as=text``)."""
-    found = await _article(datasette, request)
-    shown = found.version(_number(request, "version"))
-    if shown is None or shown.raw_sha256 is None:
-        raise NotFound("no captured page for this version (it was read from its feed)")
-    content = await archive_database(datasette).execute_fn(
-        partial(reading.raw_page, sha256=shown.raw_sha256)
-    )
+    """The page as it was fetched (``?url=&version=``, or ``?sha=`` from the raw_pages
+    table), for the sandboxed frame, or as text (``&as=text``)."""
+    sha256 = request.args.get("sha")
+    if sha256 is None:
+        shown = (await _article(datasette, request)).version(_number(request, "version"))
+        if shown is None or shown.raw_sha256 is None:
+            raise NotFound("no captured page for this version (it was read from its feed)")
+        sha256 = shown.raw_sha256
+    try:
+        content = await archive_database(datasette).execute_fn(
+            partial(reading.raw_page, sha256=sha256)
+        )
+    except IngesterNotFound as e:
+        raise NotFound(str(e)) from e
     as_text = request.args.get("as") == "text"
     return Response(
         content,
