@@ -15,7 +15,7 @@ from ..store.saved_queries import QUERIES
 
 # How each table reads best: what a foreign key to it shows, and its facets.
 _TABLE_VIEWS: dict[str, dict[str, Any]] = {
-    "articles": {"label_column": "url"},
+    "articles": {"label_column": "title"},
     "feeds": {"label_column": "name", "facets": ["last_status", "active"]},
     "versions": {"facets": ["kind", "source", "section"]},
     "feed_entries": {"facets": ["feed_id"]},

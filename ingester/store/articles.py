@@ -177,7 +177,8 @@ class ArticleRows(RawPages):
         """ "new", "revisit" or "same"; see save()."""
         columns = ", ".join(VERSION_FIELDS)
         current = conn.execute(
-            f"""SELECT v.id, v.sha256, {columns} FROM articles a
+            f"""SELECT v.id, v.sha256, {", ".join("v." + f for f in VERSION_FIELDS)}
+                FROM articles a
                 JOIN versions v ON v.id = a.current_version_id WHERE a.id = ?""",
             (article_id,),
         ).fetchone()

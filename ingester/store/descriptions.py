@@ -71,6 +71,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "(see revisits).",
             "next_check_at": "When its page is looked at again to catch edits; empty when it "
             "is past its re-check schedule.",
+            "title": "The title of the version it shows now (kept with current_version_id): "
+            "what a link to the article reads in Datasette.",
         },
     ),
     "article_urls": (

@@ -189,12 +189,26 @@ UPDATE versions SET modified_at = iso_date(modified_at) WHERE modified_at IS NOT
 # own article, every version kept (identity.py). A step in Python: it reads entries' JSON.
 SCHEMA_V5 = split_merged_articles
 
+# An article carries the title of the version it shows, so that a link to it (a foreign
+# key in Datasette, versions.article_id) reads as its title, not a number; a trigger keeps
+# it with current_version_id, whoever moves that.
+SCHEMA_V6 = """
+ALTER TABLE articles ADD COLUMN title TEXT;
+UPDATE articles SET title = (SELECT title FROM versions WHERE id = articles.current_version_id);
+CREATE TRIGGER articles_title AFTER UPDATE OF current_version_id ON articles
+BEGIN
+    UPDATE articles SET title = (SELECT title FROM versions WHERE id = new.current_version_id)
+    WHERE id = new.id;
+END;
+"""
+
 MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     SCHEMA_V1,
     SCHEMA_V2,
     SCHEMA_V3,
     SCHEMA_V4,
     SCHEMA_V5,
+    SCHEMA_V6,
 )
 
 

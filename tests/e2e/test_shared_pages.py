@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ingester.store.migrations import MIGRATIONS
 from tests.support.cli import PROJECT, Archive
 from tests.support.httpserver import LocalServer
 from tests.support.samples import FeedItem, SamplePage, rss, sentences
@@ -174,7 +175,7 @@ def test_an_archive_with_merged_stories_is_split_keeping_every_version(
 
     merged_archive.out("status")  # opening the archive upgrades it
 
-    assert rows(db, "PRAGMA user_version") == [(5,)]
+    assert rows(db, "PRAGMA user_version") == [(len(MIGRATIONS),)]
     assert rows(db, "PRAGMA integrity_check") == [("ok",)]
     assert rows(db, "PRAGMA foreign_key_check") == []
     after = rows(db, "SELECT sha256, text FROM versions")
