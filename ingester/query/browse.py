@@ -15,7 +15,6 @@ from ..store.saved_queries import QUERIES
 
 # How each table reads best: what a foreign key to it shows, and its facets.
 _TABLE_VIEWS: dict[str, dict[str, Any]] = {
-    "articles": {"label_column": "title"},
     "feeds": {"label_column": "name", "facets": ["last_status", "active"]},
     "versions": {"facets": ["kind", "source", "section"]},
     "feed_entries": {"facets": ["feed_id"]},
@@ -24,22 +23,32 @@ _TABLE_VIEWS: dict[str, dict[str, Any]] = {
 
 
 def metadata(db_path: Path) -> dict[str, Any]:
-    """Datasette metadata for an archive file (``ingester serve``)."""
-    return archive_metadata([db_path.stem])
+    """Datasette metadata for an archive file (``ingester serve``, which has opened it with
+    the Store, so its schema is the newest)."""
+    return archive_metadata([db_path.stem], titled={db_path.stem})
 
 
-def archive_metadata(databases: list[str]) -> dict[str, Any]:
+def archive_metadata(databases: list[str], titled: set[str]) -> dict[str, Any]:
     """Datasette metadata for archives attached under these names: descriptions (each
     table's columns folded under it), label columns and facets, and saved queries. The
-    reading room hands the same to a plain ``datasette archive.db``."""
-    tables = {
-        table: {"description_html": _described(about, columns), **_TABLE_VIEWS.get(table, {})}
-        for table, (about, columns) in TABLES.items()
-    }
+    reading room hands the same to a plain ``datasette archive.db``. Archives in
+    ``titled`` have articles.title (schema step 6) to label links to articles with."""
+
+    def tables(name: str) -> dict[str, Any]:
+        label = {"articles": {"label_column": "title" if name in titled else "url"}}
+        return {
+            table: {
+                "description_html": _described(about, columns),
+                **_TABLE_VIEWS.get(table, {}),
+                **label.get(table, {}),
+            }
+            for table, (about, columns) in TABLES.items()
+        }
+
     return {
         "title": "ingester archive",
         "description": "Every version of every article the feeds pointed at.",
-        "databases": {name: {"tables": tables, "queries": QUERIES} for name in databases},
+        "databases": {name: {"tables": tables(name), "queries": QUERIES} for name in databases},
     }
 
 

@@ -110,6 +110,11 @@ def article_view(conn: sqlite3.Connection, url: str) -> ArticleView | None:
     )
 
 
+def article_url(conn: sqlite3.Connection, article_id: int) -> str | None:
+    row = conn.execute("SELECT url FROM articles WHERE id = ?", (article_id,)).fetchone()
+    return str(row[0]) if row else None
+
+
 def raw_page(conn: sqlite3.Connection, sha256: str) -> bytes:
     return raw_content(conn, sha256)
 

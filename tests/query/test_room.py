@@ -181,6 +181,15 @@ def test_tables_and_saved_queries_lead_inward(news: Path) -> None:
     assert "<details><summary>What each column holds</summary>" in versions.text
     assert 'data-column="kind"' in versions.text and "kind" in versions.text
     assert html.escape(article_path(FEED_OK)) not in table.text  # a feed is no article
+    # A version's title opens the article at that version.
+    with closing(sqlite3.connect(news)) as conn:
+        article_id, number = conn.execute(
+            "SELECT article_id, number FROM versions WHERE title = ?", (BUDGET_2.title,)
+        ).fetchone()
+    link = f"/-/article?id={article_id}&version={number}"
+    assert html.escape(link) in versions.text
+    (shown,) = get(news, link)
+    assert f'<h1 class="headline">{html.escape(str(BUDGET_2.title))}</h1>' in shown.text
 
 
 def test_search_marks_the_words_it_matched(news: Path) -> None:
@@ -280,3 +289,21 @@ def test_plain_datasette_loads_the_reading_room_through_its_entry_point(news: Pa
     assert [p["name"] for p in plugins] == ["ingester"]
     assert "Latest articles" in datasette_get("/")
     assert "Recently edited articles" in datasette_get("/archive")  # the saved queries
+
+
+def test_an_archive_from_before_the_title_step_still_reads(news: Path) -> None:
+    # As a plain `datasette archive.db` meets an archive no newer release has opened yet.
+    with closing(sqlite3.connect(news)) as conn:
+        conn.execute("DROP TRIGGER articles_title")
+        conn.execute("ALTER TABLE articles DROP COLUMN title")
+        conn.execute("PRAGMA user_version = 5")
+        conn.commit()
+
+    async def main() -> httpx.Response:
+        datasette = Datasette([str(news)])
+        await datasette.invoke_startup()
+        return await datasette.client.get("/archive/versions")
+
+    versions = asyncio.run(main())
+    assert versions.status_code == 200
+    assert f'/archive/articles/3">{URL_BUDGET}</a>' in versions.text  # labelled by its URL

@@ -11,7 +11,7 @@ is cut short in table views, raw pages open in the sandbox.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from html import escape
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlencode
@@ -47,10 +47,26 @@ def register_routes(datasette: Datasette) -> list[tuple[str, Any]]:
     ]
 
 
+# Databases whose articles carry their title (schema step 6): a link to an article reads
+# as its title there; an archive no release has opened since reads as its URL.
+_TITLED: set[str] = set()
+
+
+@hook
+def startup(datasette: Datasette) -> Callable[[], Awaitable[None]]:
+    async def look() -> None:
+        for name, database in datasette.databases.items():
+            if not name.startswith("_") and "title" in await database.table_columns("articles"):
+                _TITLED.add(name)
+
+    return look
+
+
 @hook
 def get_metadata(datasette: Datasette, key: str, database: str, table: str) -> dict[str, Any]:
     """The archive's descriptions, facets and saved queries, for plain ``datasette`` too."""
-    return archive_metadata([name for name in datasette.databases if not name.startswith("_")])
+    names = [name for name in datasette.databases if not name.startswith("_")]
+    return archive_metadata(names, titled=_TITLED)
 
 
 @hook
@@ -61,8 +77,16 @@ def render_cell(
     keys = set(row.keys()) if hasattr(row, "keys") else set()
     if column == "url" and isinstance(value, str) and table in (None, "articles", "article_urls"):
         return _link(article_path(datasette, value), value)
-    if column == "title" and table is None and isinstance(value, str) and "url" in keys:
+    titled = column == "title" and isinstance(value, str)
+    if titled and table in (None, "articles") and "url" in keys:
         return _link(article_path(datasette, row["url"]), value)
+    if titled and table == "versions":
+        # A version's own page: the article by its row id, at this version's number (a
+        # foreign key's cell comes as its value and label).
+        article = row["article_id"]
+        article_id = article["value"] if isinstance(article, dict) else article
+        query = urlencode({"id": article_id, "version": row["number"]})
+        return _link(datasette.urls.path("/-/article") + "?" + query, value)
     if column == "snippet" and table is None and isinstance(value, str):
         return Markup(snippet_html(value))
     long_text = table == "versions" and column in ("text", "body", "author_bio")

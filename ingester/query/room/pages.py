@@ -72,6 +72,11 @@ def _number(request: Request, name: str) -> int | None:
 
 async def _article(datasette: Datasette, request: Request) -> ArticleView:
     url = request.args.get("url")
+    row_id = _number(request, "id")
+    if not url and row_id is not None:  # from a table's row, which knows the article's id
+        url = await archive_database(datasette).execute_fn(
+            partial(reading.article_url, article_id=row_id)
+        )
     if not url:
         raise NotFound("which article? ?url= is missing")
     found: ArticleView | None = await archive_database(datasette).execute_fn(
