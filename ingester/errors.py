@@ -48,6 +48,10 @@ class FetchError(FeedError):
         return (type(self), (self.url, self.message, self.status, self.retry_after))
 
 
+class AddressRefused(FetchError):
+    """The SSRF guard refused the address a URL leads to (see fetch/guard.py)."""
+
+
 class ParseError(FeedError):
     """The bytes are not a feed we can read."""
 

@@ -164,6 +164,8 @@ def poll_line(result: PollResult) -> str:
         line += f"  error: {result.error}"
     if result.page_error_count:
         line += f"  page errors: {result.page_error_count}"
+        if result.page_errors:  # the reason, at least once: the rest are on the polls row
+            line += f" (first: {result.page_errors[0]})"
     if result.more_entries:
         line += f"  left for the next poll: {result.more_entries}"
     return line

@@ -14,7 +14,7 @@ import aiohttp
 import httpx
 
 from ..config import Settings
-from ..errors import FetchError
+from ..errors import AddressRefused, FetchError
 from ..types import FetchResult
 from .decode import (
     ACCEPT_ENCODING,
@@ -58,8 +58,12 @@ class Fetcher:
         # every read, and a timer per read would only duplicate it.
         timeout = httpx.Timeout(None, connect=settings.connect_timeout)
         self._extensions = {"timeout": timeout.as_dict()}
-        self._feed_transport = transport or http_transport(guarded=not settings.private_feeds)
-        self._page_transport = transport or http_transport(guarded=not settings.private_pages)
+        self._feed_transport = transport or http_transport(
+            guarded=not settings.private_feeds, setting="private_feeds"
+        )
+        self._page_transport = transport or http_transport(
+            guarded=not settings.private_pages, setting="private_pages"
+        )
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -151,6 +155,8 @@ class Fetcher:
         except TimeoutError:
             raise FetchError(url, f"fetch: timed out after {self._settings.timeout:g}s") from None
         except (httpx.HTTPError, httpx.InvalidURL, aiohttp.ClientError) as e:
+            if any(isinstance(c, PrivateAddressError) for c in _causes(e)):
+                raise AddressRefused(url, _describe(url, e)) from e
             raise FetchError(url, _describe(url, e)) from e
 
     async def _get(
@@ -270,9 +276,7 @@ def web_url(url: str) -> httpx.URL:
 def _describe(url: str, error: Exception) -> str:
     """One line for a failed request, from the deepest cause that says what happened
     (the transport keeps aiohttp's own error as the cause of the httpx one)."""
-    chain = [error]
-    while isinstance(chain[-1].__cause__, Exception):
-        chain.append(chain[-1].__cause__)
+    chain = _causes(error)
     root = next((c for c in chain if isinstance(c, aiohttp.ClientError | OSError)), error)
     if isinstance(root, aiohttp.ClientConnectorError | httpx.ConnectError | PrivateAddressError):
         return f"fetch: cannot connect to {httpx.URL(url).host}: {_reason(root)}"
@@ -287,6 +291,15 @@ def _describe(url: str, error: Exception) -> str:
     if isinstance(root, httpx.DecodingError):
         return f"fetch: cannot decode the response: {_reason(root)}"
     return f"fetch: {_reason(root)}"
+
+
+def _causes(error: Exception) -> list[Exception]:
+    """``error`` and its causes, deepest last; aiohttp's connector error counts the OSError
+    it carries (a resolver's refusal) among them."""
+    chain = [error]
+    while isinstance(chain[-1].__cause__, Exception):
+        chain.append(chain[-1].__cause__)
+    return chain + [c.os_error for c in chain if isinstance(c, aiohttp.ClientConnectorError)]
 
 
 def _reason(error: BaseException) -> str:

@@ -42,18 +42,22 @@ def is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-def _refusal(host: str, addresses: list[str]) -> PrivateAddressError:
+def _refusal(host: str, addresses: list[str], setting: str) -> PrivateAddressError:
     return PrivateAddressError(
         f"refused: {host} is a private or local address ({', '.join(addresses)}); "
-        "set private_pages = true to allow it"
+        f"set {setting} = true to allow it"
     )
 
 
 class GuardedResolver(AbstractResolver):
-    """Resolves names like the default resolver, then keeps only public addresses."""
+    """Resolves names like the default resolver, then keeps only public addresses.
 
-    def __init__(self) -> None:
+    ``setting`` is the one that lifts the guard for these requests, named in the refusal.
+    """
+
+    def __init__(self, setting: str = "private_pages") -> None:
         self._inner = aiohttp.ThreadedResolver()
+        self._setting = setting
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
@@ -61,7 +65,7 @@ class GuardedResolver(AbstractResolver):
         found = await self._inner.resolve(host, port, family)
         allowed = [r for r in found if is_public(r["host"])]
         if not allowed:
-            raise _refusal(host, list(dict.fromkeys(r["host"] for r in found)))
+            raise _refusal(host, list(dict.fromkeys(r["host"] for r in found)), self._setting)
         return allowed
 
     async def close(self) -> None:
@@ -71,8 +75,9 @@ class GuardedResolver(AbstractResolver):
 class GuardedTransport(httpx.AsyncBaseTransport):
     """Refuses URLs that name a private address outright; names go to the resolver."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+    def __init__(self, inner: httpx.AsyncBaseTransport, setting: str = "private_pages") -> None:
         self._inner = inner
+        self._setting = setting
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         host = request.url.host
@@ -81,7 +86,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         except ValueError:
             literal = None
         if literal is not None and not is_public(literal):
-            cause = _refusal(host, [literal])
+            cause = _refusal(host, [literal], self._setting)
             raise httpx.ConnectError(str(cause), request=request) from cause
         return await self._inner.handle_async_request(request)
 

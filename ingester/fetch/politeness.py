@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from protego import Protego
 
-from ..errors import FetchError
+from ..errors import AddressRefused, FetchError
 from ..urls import host_key
 
 Monotonic = Callable[[], float]
@@ -91,6 +91,11 @@ class RobotsCache:
     async def _load(self, host: str) -> _Rules:
         try:
             status, body = await self._fetch(f"{host}/robots.txt")
+        except AddressRefused:
+            # The host's address is refused (fetch/guard.py): so is the page, and that is
+            # the reason to give, not a robots.txt that was never asked for. Not cached:
+            # the refusal costs no request, and the setting may change.
+            raise
         except FetchError:  # no answer at all: disallow for now
             return _Rules(None, False, self._clock() + ROBOTS_ERROR_TTL)
         if 400 <= status < 500:

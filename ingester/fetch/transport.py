@@ -118,13 +118,14 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             await self._session.close()
 
 
-def http_transport(guarded: bool) -> httpx.AsyncBaseTransport:
-    """The network, guarded against private addresses (guard.py) or not."""
+def http_transport(guarded: bool, setting: str = "private_pages") -> httpx.AsyncBaseTransport:
+    """The network, guarded against private addresses (guard.py) or not; ``setting`` is the
+    one a refusal names as lifting the guard."""
     context = httpx.create_ssl_context()
 
     def session() -> aiohttp.ClientSession:
         return aiohttp.ClientSession(
-            connector=_connector(context, guarded),
+            connector=_connector(context, guarded, setting),
             auto_decompress=False,  # the body is decoded within its size cap (decode.py)
             cookie_jar=aiohttp.DummyCookieJar(),  # a feed reader keeps no cookies
             trust_env=False,
@@ -132,11 +133,11 @@ def http_transport(guarded: bool) -> httpx.AsyncBaseTransport:
         )
 
     transport = AiohttpTransport(session)
-    return GuardedTransport(transport) if guarded else transport
+    return GuardedTransport(transport, setting) if guarded else transport
 
 
-def _connector(context: ssl.SSLContext, guarded: bool) -> aiohttp.TCPConnector:
-    options: dict[str, Any] = {"resolver": GuardedResolver()} if guarded else {}
+def _connector(context: ssl.SSLContext, guarded: bool, setting: str) -> aiohttp.TCPConnector:
+    options: dict[str, Any] = {"resolver": GuardedResolver(setting)} if guarded else {}
     # No limits here: HostGate bounds requests per host and the pipeline bounds feeds and
     # pages in flight, so a second, silent queue in the pool would only hide waiting.
     return aiohttp.TCPConnector(ssl=context, limit=0, limit_per_host=0, **options)

@@ -102,3 +102,26 @@ def test_other_schemes_are_refused_with_a_clear_error(url: str) -> None:
     with pytest.raises(FetchError, match="only http and https URLs are fetched") as caught:
         fetch(Settings(), "get_feed", url)
     assert "\n" not in str(caught.value)
+
+
+def test_a_private_page_is_refused_as_private_not_as_disallowed_by_robots(
+    local: LocalServer,
+) -> None:
+    settings = Settings(host_gap=0.0)  # robots.txt honoured: its own fetch is refused first
+
+    with pytest.raises(FetchError, match="private or local address") as caught:
+        fetch(settings, "get_page", local.url("/page"))
+
+    assert "robots" not in str(caught.value)
+    assert "private_pages = true" in str(caught.value)
+    assert local.hits("/robots.txt") == local.hits("/page") == 0
+
+
+def test_a_refused_feed_names_the_setting_that_allows_feeds(local: LocalServer) -> None:
+    settings = Settings(host_gap=0.0, private_feeds=False)
+
+    with pytest.raises(FetchError, match="private or local address") as caught:
+        fetch(settings, "get_feed", local.url("/feed.xml"))
+
+    assert "private_feeds = true" in str(caught.value)
+    assert "private_pages" not in str(caught.value)
