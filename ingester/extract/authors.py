@@ -370,6 +370,24 @@ def signature(
     return None
 
 
+# The newsroom signing for itself: "Redaktion", "IN-Redaktion", "Newsroom", "Staff".
+_NEWSROOM = re.compile(
+    r"(?:[\w.]+[-\s])?(?:redaktion|r[ée]daction|redazione|redacci[óo]n|redactie|redakce|"
+    r"redakcja|toimitus|newsroom|staff)",
+    re.IGNORECASE,
+)
+
+
+def newsroom_signature(body: Sequence[str], headings: frozenset[str]) -> int | None:
+    """Where no source names anyone: the index of a closing paragraph in which the
+    newsroom signs the text ("IN-Redaktion"), the credit the publisher gives itself."""
+    for i in range(max(0, len(body) - _SIGNATURE_REACH), len(body)):
+        line = body[i]
+        if len(line) <= 40 and line not in headings and _NEWSROOM.fullmatch(line):
+            return i
+    return None
+
+
 def _reads_as_a_person(name: str) -> bool:
     words = name.split()
     if not _cased(name):

@@ -20,7 +20,7 @@ from ..errors import ExtractError
 from ..types import ExtractedPage
 from . import dates
 from .authorbox import box_bio, box_name, box_role, find_author_box
-from .authors import join_names, page_author, signature
+from .authors import join_names, newsroom_signature, page_author, signature
 from .body import article_body
 from .figure import image_fields, lead_figure
 from .furniture import survey
@@ -48,7 +48,7 @@ from .tree import FLAT_DEPTH, Flattened, too_deep
 # their stored pages again (a re-extraction) before the next fetch is compared with them,
 # and a new rule is never recorded as the publisher's edit.
 # 2: titles, authors, dates chosen among candidates and cleaned; deep nests flattened.
-# 3: JSON-LD in CDATA read; signature lines; labelled teaser links dropped.
+# 3: JSON-LD in CDATA read; signature lines (and the newsroom's); labelled teasers dropped.
 RULES = 3
 EXTRACTOR = f"trafilatura {trafilatura.__version__}, rules {RULES}"
 
@@ -103,6 +103,8 @@ def _extract(content: bytes | str, url: str) -> ExtractedPage:
         # The byline printed as a paragraph of the text moves to the author line.
         index, people = signed
         author, body = join_names(people), body[:index] + body[index + 1 :]
+    elif author is None and (index := newsroom_signature(body, headings)) is not None:
+        author, body = body[index], body[:index] + body[index + 1 :]
     # After the body: htmldate, the dates' last resort, may read the tree in any way.
     published_at = dates.published(ld, meta, container, tree)
     modified_at = dates.modified(ld, meta, container)

@@ -297,3 +297,17 @@ def test_a_full_name_from_the_page_wins_over_a_signature() -> None:
     extracted = extract_page(signed_page(meta("author", "Jane Doe"), top="<p>Ana Berg</p>"), URL)
     assert extracted.author == "Jane Doe"
     assert "Ana Berg" in extracted.body
+
+
+@pytest.mark.parametrize("signed", ["IN-Redaktion", "Redazione", "Newsroom"])
+def test_the_newsroom_signing_the_text_is_its_credit_where_nobody_is_named(signed: str) -> None:
+    extracted = extract_page(signed_page("", foot=f"<p><em>{signed}</em></p>"), URL)
+    assert extracted.author == signed
+    assert signed not in extracted.body
+
+
+def test_a_newsroom_line_gives_way_to_a_named_author_and_a_sentence_is_none() -> None:
+    named = extract_page(signed_page(meta("author", "Jane Doe"), foot="<p>Redaktion</p>"), URL)
+    assert named.author == "Jane Doe" and "Redaktion" in named.body
+    sentence = "<p>The harbour staff said the work would start soon.</p>"
+    assert extract_page(signed_page("", foot=sentence), URL).author is None
