@@ -18,11 +18,13 @@ from .app import QUIET_HELP, VERBOSE_HELP, App, OneLineErrors, with_output_flags
 from .feeds import feeds, opml
 
 
+# --config and --db are not checked by click (a directory, a file that cannot be read):
+# the commands that use them refuse them in one line and exit 1, like any other error.
 @click.group(cls=OneLineErrors)
 @click.option(
     "--config",
     "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path, readable=False),
     default="config/feeds.toml",
     envvar="INGESTER_CONFIG",
     show_default=True,
@@ -31,7 +33,7 @@ from .feeds import feeds, opml
 @click.option(
     "--db",
     "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path, readable=False),
     default="archive.db",
     envvar="INGESTER_DB",
     show_default=True,

@@ -105,7 +105,7 @@ class App:
 
     def read(self, query: Callable[[Store], T]) -> T:
         """Run ``query`` on the archive, which must exist, and close it."""
-        store = self.store(create=False)
+        store = self.reader()
         try:
             return query(store)
         finally:
@@ -126,6 +126,27 @@ class App:
         if not create and not self.db_path.exists():
             raise NotFound(f"{self.db_path}: no archive here yet (poll or fetch something first)")
         return Store(self.db_path)
+
+    def reader(self) -> Store:
+        """The archive, which must exist, for a command that only reads it.
+
+        Opened as any command opens it where it may be written, so that an archive made
+        by an older release is upgraded by whichever command comes first, as it always
+        was; read-only where the file or its directory refuses writes (a copy on
+        read-only media, another user's archive), which reads but never upgrades.
+        """
+        if _writable(self.db_path):
+            return self.store(create=False)  # an archive that is not there is not made
+        return Store(self.db_path, read_only=True)
+
+
+def _writable(path: Path) -> bool:
+    """Whether SQLite can write the archive: the file, and its directory for the WAL's
+    ``-wal`` and ``-shm`` files. A path that does not exist yet counts as writable: it is
+    for ``Store`` to say what is wrong with it."""
+    if not path.exists():
+        return True
+    return os.access(path, os.W_OK) and os.access(path.resolve().parent, os.W_OK)
 
 
 VERBOSE_HELP = "Log every poll and page to stderr."

@@ -66,11 +66,7 @@ def feeds_list(app: App, as_json: bool) -> None:
     config = load_config(app.config_path)
     health: dict[str, FeedHealth] = {}
     if app.db_path.exists():
-        store = app.store()
-        try:
-            health = {row["url"]: row for row in store.feed_health()}
-        finally:
-            store.close()
+        health = app.read(lambda store: {row["url"]: row for row in store.feed_health()})
     rows = []
     for spec in config.feeds:
         known = health.get(spec.url)

@@ -66,7 +66,7 @@ def diff(app: App, url: str, versions: tuple[int, ...]) -> None:
     """
     if len(versions) not in (0, 2):
         raise click.UsageError("give two version numbers, or none for the last two")
-    store = app.store(create=False)
+    store = app.reader()
     try:
         a, b = versions or store.last_two_numbers(url)
         old, new = store.version(url, a), store.version(url, b)
@@ -125,7 +125,7 @@ def export(
             raise click.BadParameter(f"not a date or ISO time: {since!r}") from None
         # Stored times are UTC text; a time without a zone is taken as UTC.
         since = iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
-    store = app.store(create=False)
+    store = app.reader()
     try:
         versions = store.versions_for_export(feed, since, all_versions)
         written = sum(1 for _ in app.progress(write_export(directory, versions, fmt), "export"))
@@ -146,7 +146,7 @@ def export(
 @click.pass_obj
 def serve(app: App, host: str, port: int) -> None:
     """Browse the archive in Datasette, with descriptions and saved queries."""
-    app.store(create=False).close()  # brings an archive made by an older release up to date
+    app.reader().close()  # brings an archive made by an older release up to date, if it may
     _check_listen(host, port)
     # Ctrl-C is the way to stop it, also before the server has taken the signal over.
     with contextlib.suppress(KeyboardInterrupt):

@@ -9,24 +9,48 @@ and the daemon's heartbeat (``daemon_row``).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
 from ..errors import StoreError
 from .daemon_row import DaemonRows
-from .migrations import Migrations
+from .migrations import MIGRATIONS, Migrations
 from .queries import Queries
 
 
 class Store(Queries, DaemonRows, Migrations):
-    """Open (creating or upgrading) the archive at ``path``."""
+    """Open (creating or upgrading) the archive at ``path``.
 
-    def __init__(self, path: Path | str) -> None:
+    ``read_only`` opens it for reading only (connection.py): nothing is written, so an
+    archive made by an older release is refused rather than upgraded.
+    """
+
+    def __init__(self, path: Path | str, read_only: bool = False) -> None:
+        if Path(path).is_dir():
+            raise StoreError(f"{path}: is a directory, not an archive file")
+        if Path(path).exists() and not os.access(path, os.R_OK):
+            raise StoreError(f"{path}: cannot read the archive: permission denied")
         try:
-            self._connect(path)
-            self._migrate()
+            self._connect(path, read_only)
+            if read_only:
+                self._require_current_schema()
+            else:
+                self._migrate()
         except sqlite3.DatabaseError as e:
             raise StoreError(f"{path}: cannot open the archive: {e}") from e
+
+    def _require_current_schema(self) -> None:
+        version, current = self.schema_version, len(MIGRATIONS)
+        if version != current:
+            self.close()
+        if version > current:
+            raise StoreError(f"archive schema {version} is newer than this release understands")
+        if version < current:
+            raise StoreError(
+                f"{self.path}: archive schema {version} is from an older release and cannot "
+                "be upgraded here, read-only: open it once where it can be written"
+            )
 
 
 __all__ = ["Store"]
