@@ -140,6 +140,10 @@ class App:
         return Store(self.db_path, read_only=True)
 
 
+def no_feeds_line(config: Config) -> str:
+    return f"no feeds configured in {config.path} (add one: ingester feeds add URL)"
+
+
 def _writable(path: Path) -> bool:
     """Whether SQLite can write the archive: the file, and its directory for the WAL's
     ``-wal`` and ``-shm`` files. A path that does not exist yet counts as writable: it is

@@ -16,7 +16,7 @@ from ..config.feedlist import add_feeds, remove_feed
 from ..config.opml import parse_opml, render_opml
 from ..store.rows import FeedHealth
 from ..types import FeedSpec
-from .app import App, follow_config, json_option
+from .app import App, follow_config, json_option, no_feeds_line
 
 
 @click.group()
@@ -83,6 +83,8 @@ def feeds_list(app: App, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
+    if not rows:
+        click.echo(no_feeds_line(config))
     for row in rows:
         click.echo(
             f"{row['name'] or '-':<20} {row['url']}  every {row['interval']}s  "

@@ -12,7 +12,7 @@ from ..clock import utcnow
 from ..daemon import daemon_health, poll_once, run_daemon
 from ..store.rows import FeedHealth
 from ..types import PollResult
-from .app import App, Progress, json_option, poll_line
+from .app import App, Progress, json_option, no_feeds_line, poll_line
 
 
 @click.command()
@@ -60,6 +60,9 @@ def poll(app: App, poll_all: bool, feeds: tuple[str, ...]) -> None:
         finally:
             store.close()
 
+    if not config.feeds and not feeds:
+        click.echo(no_feeds_line(config))
+        return
     results = asyncio.run(work())
     if not results:
         click.echo("no feeds due (use --all to poll every feed)")

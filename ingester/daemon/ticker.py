@@ -106,6 +106,7 @@ class Ticker:
         self.store.sync_feeds(config.feeds, self.pipeline.clock())
         self.config = Config(self.config.path, self.config.settings, config.feeds)
         log.info("config reloaded: %d feeds", len(config.feeds))
+        warn_if_no_feeds(config)
 
     async def stop(self) -> None:
         """Abandon the tick in flight.
@@ -118,6 +119,16 @@ class Ticker:
         if task is not None and not task.done():
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+
+
+def warn_if_no_feeds(config: Config) -> None:
+    """A daemon with nothing to poll runs on, waiting for a reload: it says so once."""
+    if not config.feeds:
+        log.warning(
+            "no feeds configured in %s: nothing is polled until one is added"
+            " (ingester feeds add URL)",
+            config.path,
+        )
 
 
 async def poll_once(
@@ -166,6 +177,7 @@ async def run_daemon(config: Config, store: Store, clock: Clock = utcnow) -> Non
             settings.tick,
             store.path,
         )
+        warn_if_no_feeds(config)
         await stopping.wait()
         log.info("daemon stopping")
         scheduler.shutdown(wait=False)

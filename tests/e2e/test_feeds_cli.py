@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-from tests.support.cli import PROJECT, Archive
+from tests.support.cli import PROJECT, Archive, Daemon
 
 pytestmark = pytest.mark.e2e
 
@@ -158,3 +159,25 @@ def test_a_hostile_opml_is_refused(configured: Archive, tmp_path: Path, hostile:
     message = done.stderr.decode().strip()
     assert len(message.splitlines()) == 1 and "refused" in message
     assert configured.config.read_text(encoding="utf-8") == SHIPPED
+
+
+def test_an_empty_feed_list_says_no_feeds_are_configured(archive: Archive) -> None:
+    archive.write_config("[settings]\nhost_gap = 0\n")
+
+    listed = archive.out("feeds", "list")
+    polled = archive.out("poll")
+    every = archive.out("poll", "--all")
+
+    for out in (listed, polled, every):
+        assert out == f"no feeds configured in {archive.config} (add one: ingester feeds add URL)\n"
+
+
+def test_the_daemon_warns_when_no_feeds_are_configured(archive: Archive) -> None:
+    archive.write_config("[settings]\nhost_gap = 0\n")
+    daemon = Daemon(archive)
+    try:
+        line = daemon.wait_for("no feeds configured", timeout=30)
+        assert " WARNING " in line and str(archive.config) in line
+        assert daemon.stop(signal.SIGTERM) == 0
+    finally:
+        daemon.close()
