@@ -8,7 +8,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Coroutine, Iterable, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -138,6 +138,23 @@ class App:
         if _writable(self.db_path):
             return self.store(create=False)  # an archive that is not there is not made
         return Store(self.db_path, read_only=True)
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 article``, ``2 articles``: the nouns printed here all take an s."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def aligned(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows as lines whose columns line up: each but the last padded to its widest cell,
+    two spaces apart."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)] if rows else []
+    return [
+        "  ".join(
+            [*(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)), row[-1]]
+        ).rstrip()
+        for row in rows
+    ]
 
 
 def no_feeds_line(config: Config) -> str:

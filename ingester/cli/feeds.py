@@ -11,12 +11,12 @@ from pathlib import Path
 
 import click
 
-from ..config import load_config, parse_duration
+from ..config import duration_text, load_config, parse_duration
 from ..config.feedlist import add_feeds, remove_feed
 from ..config.opml import parse_opml, render_opml
 from ..store.rows import FeedHealth
 from ..types import FeedSpec
-from .app import App, follow_config, json_option, no_feeds_line
+from .app import App, aligned, follow_config, json_option, no_feeds_line, plural
 
 
 @click.group()
@@ -85,11 +85,17 @@ def feeds_list(app: App, as_json: bool) -> None:
         return
     if not rows:
         click.echo(no_feeds_line(config))
-    for row in rows:
-        click.echo(
-            f"{row['name'] or '-':<20} {row['url']}  every {row['interval']}s  "
-            f"{row['last_status'] or 'not polled yet'}"
-        )
+    cells = [
+        [
+            spec.name or "-",
+            spec.url,
+            duration_text(spec.interval or config.settings.default_interval),
+            str(row["last_status"] or "not polled yet"),
+        ]
+        for spec, row in zip(config.feeds, rows, strict=True)
+    ]
+    for line in aligned(cells):
+        click.echo(line)
 
 
 @click.group()
@@ -106,7 +112,7 @@ def opml_import(app: App, file: Path) -> None:
     added, present = add_feeds(app.config_path, specs)
     if added:
         follow_config(app)
-    click.echo(f"added {len(added)} feeds, {len(present)} already there")
+    click.echo(f"added {plural(len(added), 'feed')}, {len(present)} already there")
 
 
 @opml.command("export")

@@ -8,7 +8,7 @@ from ..config.feedlist import add_feeds
 from ..pipeline import Pipeline
 from ..render import version_diff
 from ..types import ArticleOutcome, FeedSpec, Preview
-from .app import App, follow_config, poll_line
+from .app import App, follow_config, plural, poll_line
 
 
 @click.command()
@@ -112,4 +112,4 @@ def reextract(app: App, url: str | None, every: bool) -> None:
         if outcome.error:
             click.echo(f"{outcome.url}: {outcome.error}", err=True)
     changed = sum(o.new_version for o in outcomes)
-    click.echo(f"re-extracted {len(outcomes)} articles: {changed} changed")
+    click.echo(f"re-extracted {plural(len(outcomes), 'article')}: {changed} changed")

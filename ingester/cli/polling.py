@@ -9,10 +9,11 @@ from typing import Any
 import click
 
 from ..clock import utcnow
+from ..config import duration_text
 from ..daemon import daemon_health, poll_once, run_daemon
 from ..store.rows import FeedHealth
 from ..types import PollResult
-from .app import App, Progress, json_option, no_feeds_line, poll_line
+from .app import App, Progress, aligned, json_option, no_feeds_line, poll_line
 
 
 @click.command()
@@ -86,8 +87,8 @@ def status(app: App, as_json: bool, check: bool) -> None:
         click.echo(json.dumps({"daemon": heartbeat, "feeds": feeds}, indent=2))
     else:
         click.echo(_heartbeat_line(heartbeat))
-        for feed in feeds:
-            click.echo(_feed_line(feed))
+        for line in aligned([_feed_cells(feed) for feed in feeds]):
+            click.echo(line)
     if check and not heartbeat["healthy"]:
         raise click.ClickException(_heartbeat_line(heartbeat))
 
@@ -100,21 +101,22 @@ def _heartbeat_line(heartbeat: dict[str, Any]) -> str:
     state = "healthy" if heartbeat["healthy"] else "STALE"
     return (
         f"daemon: {state}, pid {heartbeat['pid']}, last tick {heartbeat['heartbeat_age']}s ago "
-        f"(ticks every {heartbeat['tick']}s, started {heartbeat['started_at']})"
+        f"(ticks every {duration_text(heartbeat['tick'])}, started {heartbeat['started_at']})"
     )
 
 
-def _feed_line(feed: FeedHealth) -> str:
+def _feed_cells(feed: FeedHealth) -> list[str]:
+    """State, feed, and what else there is to say about it (next poll, failures)."""
     label = feed["name"] or feed["url"]
     if not feed["active"]:
-        return f"{'inactive':<12} {label}"
-    line = f"{feed['last_status'] or 'new':<12} {label}"
-    if feed["consecutive_failures"]:
-        line += f"  failures: {feed['consecutive_failures']}  error: {feed['last_error']}"
+        return ["inactive", label, ""]
+    notes = []
     if feed["gone_at"]:
-        line += f"  gone since {feed['gone_at']}, not polled"
+        notes.append(f"gone since {feed['gone_at']}, not polled")
     else:
-        line += f"  next poll: {feed['next_poll_at'] or 'now'}"
+        notes.append(f"next poll: {feed['next_poll_at'] or 'now'}")
+    if feed["consecutive_failures"]:
+        notes.append(f"failures: {feed['consecutive_failures']}  error: {feed['last_error']}")
     if feed["poll_url"]:
-        line += f"  moved to {feed['poll_url']}"
-    return line
+        notes.append(f"moved to {feed['poll_url']}")
+    return [feed["last_status"] or "new", label, "  ".join(notes)]

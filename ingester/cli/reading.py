@@ -17,7 +17,7 @@ from ..errors import ServeError
 from ..query import browse
 from ..query.export import FORMATS, JSONL_NAME, write_export
 from ..render import version_diff
-from .app import App, json_option
+from .app import App, json_option, plural
 
 
 @click.command()
@@ -93,6 +93,8 @@ def search(app: App, query: str, limit: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(hits, indent=2, ensure_ascii=False))
         return
+    if not hits:
+        click.echo(f"no articles match {query!r}")
     for hit in hits:
         click.echo(f"{hit['url']}\n  {hit['title']}\n  {hit['snippet']}")
 
@@ -131,7 +133,7 @@ def export(
         written = sum(1 for _ in app.progress(write_export(directory, versions, fmt), "export"))
     finally:
         store.close()
-    click.echo(f"exported {written} versions to {directory}")
+    click.echo(f"exported {plural(written, 'version')} to {directory}")
 
 
 @click.command()

@@ -6,6 +6,7 @@ from .settings import (
     Config,
     Settings,
     config_from_dict,
+    duration_text,
     load_config,
     parse_duration,
 )
@@ -15,6 +16,7 @@ __all__ = [
     "Config",
     "Settings",
     "config_from_dict",
+    "duration_text",
     "load_config",
     "parse_duration",
 ]

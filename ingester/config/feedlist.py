@@ -17,7 +17,7 @@ from tomlkit.items import AoT
 
 from ..errors import ConfigError, NotFound
 from ..types import FeedSpec
-from .settings import Config, config_from_dict
+from .settings import Config, config_from_dict, duration_text
 
 
 def add_feeds(path: Path, specs: Iterable[FeedSpec]) -> tuple[list[FeedSpec], list[FeedSpec]]:
@@ -38,7 +38,7 @@ def add_feeds(path: Path, specs: Iterable[FeedSpec]) -> tuple[list[FeedSpec], li
             if getattr(spec, key):
                 table[key] = getattr(spec, key)
         if spec.interval:
-            table["interval"] = _duration_text(spec.interval)
+            table["interval"] = duration_text(spec.interval)
         feeds.append(table)
         listed.add(spec.url)
         added.append(spec)
@@ -101,10 +101,3 @@ def _plain(doc: tomlkit.TOMLDocument) -> dict[str, Any]:
     value = doc.unwrap()
     assert isinstance(value, dict)
     return value
-
-
-def _duration_text(seconds: int) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"

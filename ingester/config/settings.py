@@ -87,6 +87,14 @@ def parse_duration(value: object) -> int:
     return seconds
 
 
+def duration_text(seconds: int) -> str:
+    """A duration as the config writes it: ``"30m"`` for 1800, ``"90s"`` for 90."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 def load_config(path: Path) -> Config:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -37,7 +37,7 @@ def test_quiet_after_the_command_silences_progress_like_before_it(
 
     assert b"export: 1 done" in loud.stderr
     assert before.stderr == after.stderr == nested.stderr == b""
-    assert after.stdout.startswith(b"exported 1 versions")
+    assert after.stdout.startswith(b"exported 1 version to ")
 
 
 def test_verbose_after_the_command_logs_every_poll_like_before_it(polled: Archive) -> None:
