@@ -103,8 +103,8 @@ def _extract(content: bytes | str, url: str) -> ExtractedPage:
         # The byline printed as a paragraph of the text moves to the author line.
         index, people = signed
         author, body = join_names(people), body[:index] + body[index + 1 :]
-    elif author is None and (index := newsroom_signature(body, headings)) is not None:
-        author, body = body[index], body[:index] + body[index + 1 :]
+    elif author is None and (signed_by := newsroom_signature(body, headings)) is not None:
+        author, body = body[signed_by], body[:signed_by] + body[signed_by + 1 :]
     # After the body: htmldate, the dates' last resort, may read the tree in any way.
     published_at = dates.published(ld, meta, container, tree)
     modified_at = dates.modified(ld, meta, container)

@@ -302,7 +302,8 @@ def test_an_archive_from_before_the_title_step_still_reads(news: Path) -> None:
     async def main() -> httpx.Response:
         datasette = Datasette([str(news)])
         await datasette.invoke_startup()
-        return await datasette.client.get("/archive/versions")
+        response: httpx.Response = await datasette.client.get("/archive/versions")
+        return response
 
     versions = asyncio.run(main())
     assert versions.status_code == 200
