@@ -24,6 +24,8 @@ class FeedSpec:
     name: str | None = None
     section: str | None = None
     interval: int | None = None  # seconds; None means the settings' default
+    title: str | None = None  # for people (OPML's title); the name is for commands and logs
+    site_url: str | None = None  # the site's home page (OPML's htmlUrl)
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,6 +74,8 @@ def feeds_list(app: App, as_json: bool) -> None:
             {
                 "url": spec.url,
                 "name": spec.name,
+                "title": spec.title,
+                "site_url": spec.site_url,
                 "section": spec.section,
                 "interval": spec.interval or config.settings.default_interval,
                 "last_status": known["last_status"] if known else None,

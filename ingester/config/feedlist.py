@@ -7,8 +7,11 @@ rows follow it (on start, SIGHUP, poll and after every edit made here).
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+import unicodedata
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,24 +22,62 @@ from ..errors import ConfigError, NotFound
 from ..types import FeedSpec
 from .settings import Config, config_from_dict, duration_text
 
+# A name is typed after `ingester poll` and read in log lines (`feed=NAME`), so one made
+# from a title is a slug: no spaces, and short.
+MAX_NAME = 40
+
+
+def feed_name(title: str, taken: set[str]) -> str | None:
+    """A name from a feed's title: lower case, letters (of any script) and digits kept,
+    accents taken off Latin letters (``é`` -> ``e``; ``й`` stays: in Cyrillic it is a
+    letter of its own), every other run of characters one hyphen, at most MAX_NAME
+    characters; numbered (``-2``, ``-3``) when ``taken`` has it already. None when
+    nothing is left."""
+    folded = "".join(_unaccented(c) for c in title).casefold()
+    slug = re.sub(r"[\W_]+", "-", folded).strip("-")
+    slug = slug[:MAX_NAME].rstrip("-")
+    if not slug:
+        return None
+    name, n = slug, 1
+    while name in taken:
+        n += 1
+        name = f"{slug}-{n}"
+    return name
+
+
+def _unaccented(char: str) -> str:
+    bare = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+    return bare if bare.isascii() else char
+
 
 def add_feeds(path: Path, specs: Iterable[FeedSpec]) -> tuple[list[FeedSpec], list[FeedSpec]]:
-    """Append feeds not yet listed; returns (added, already there). Validated before writing."""
+    """Append feeds not yet listed; returns (added, already there). Validated before writing.
+
+    A feed with a title but no name is named from its title (``feed_name``); the title is
+    kept beside the name when it says more than the name does.
+    """
     doc = _load(path)
     feeds = _feeds_array(doc)
     listed = {str(table.get("url")) for table in feeds}
+    names = {str(table["name"]) for table in feeds if "name" in table}
     added, present = [], []
     for spec in specs:
         if spec.url in listed:
             present.append(spec)
             continue
+        if spec.name is None and spec.title:
+            spec = replace(spec, name=feed_name(spec.title, names))
+        if spec.title == spec.name:
+            spec = replace(spec, title=None)
         if len(feeds):
             feeds[-1].add(tomlkit.nl())  # a blank line between tables, as people write them
         table = tomlkit.table()
         table["url"] = spec.url
-        for key in ("name", "section"):
+        for key in ("name", "title", "section", "site_url"):
             if getattr(spec, key):
                 table[key] = getattr(spec, key)
+        if spec.name:
+            names.add(spec.name)
         if spec.interval:
             table["interval"] = duration_text(spec.interval)
         feeds.append(table)

@@ -46,7 +46,10 @@ def _walk(parent: etree._Element, section: str | None, feeds: list[FeedSpec]) ->
         url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
         title = (outline.get("title") or outline.get("text") or "").strip() or None
         if url:
-            feeds.append(FeedSpec(url=url, name=title, section=section))
+            # The title is for people; the config names the feed from it (feedlist.py).
+            site = (outline.get("htmlUrl") or outline.get("htmlurl") or "").strip() or None
+            title = title if title != url else None  # a list that had no title wrote the URL
+            feeds.append(FeedSpec(url=url, section=section, title=title, site_url=site))
         else:  # a category: its outlines are filed under it
             _walk(outline, title or section, feeds)
 
@@ -68,10 +71,11 @@ def render_opml(feeds: Iterable[FeedSpec], title: str = "ingester feeds") -> str
             lines.append(f"    <outline text={quoteattr(section)}>")
             indent = "      "
         for feed in members:
-            label = quoteattr(feed.name or feed.url)
+            label = quoteattr(feed.title or feed.name or feed.url)
+            site = f" htmlUrl={quoteattr(feed.site_url)}" if feed.site_url else ""
             lines.append(
                 f'{indent}<outline type="rss" text={label} title={label}'
-                f" xmlUrl={quoteattr(feed.url)}/>"
+                f" xmlUrl={quoteattr(feed.url)}{site}/>"
             )
         if section is not None:
             lines.append("    </outline>")

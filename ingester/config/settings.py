@@ -197,7 +197,7 @@ def _feed(index: int, raw: object, path: Path) -> FeedSpec:
     url = raw.get("url")
     if url is not None:
         where = f"{where} ({_printable(str(url))})"
-    unknown = set(raw) - {"url", "name", "section", "interval"}
+    unknown = set(raw) - {"url", "name", "section", "interval", "title", "site_url"}
     if unknown:
         raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}")
     if not isinstance(url, str) or not url.strip():
@@ -208,10 +208,13 @@ def _feed(index: int, raw: object, path: Path) -> FeedSpec:
     parts = urlsplit(url.strip())
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise ConfigError(f"{where}: key 'url': must be an http(s) URL")
-    for key in ("name", "section"):
+    for key in ("name", "section", "title", "site_url"):
         value = raw.get(key)
         if value is not None and (not isinstance(value, str) or not value.strip()):
             raise ConfigError(f"{where}: key {key!r}: expected a non-empty string, got {value!r}")
+    site = urlsplit(str(raw.get("site_url", "https://x")).strip())
+    if site.scheme not in {"http", "https"} or not site.netloc:
+        raise ConfigError(f"{where}: key 'site_url': must be an http(s) URL")
     interval = None
     if "interval" in raw:
         try:
@@ -223,6 +226,8 @@ def _feed(index: int, raw: object, path: Path) -> FeedSpec:
         name=raw.get("name"),
         section=raw.get("section"),
         interval=interval,
+        title=raw.get("title"),
+        site_url=raw.get("site_url"),
     )
 
 

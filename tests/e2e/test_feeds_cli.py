@@ -52,6 +52,8 @@ def test_feeds_add_appends_and_keeps_comments_and_order(configured: Archive) -> 
     assert listed[-1] == {
         "url": "https://example.org/feed.xml",
         "name": "ex",
+        "title": None,
+        "site_url": None,
         "section": "Tech",
         "interval": 7200,
         "last_status": None,
@@ -116,11 +118,42 @@ def test_opml_import_files_nested_outlines_under_their_nearest_category(
     assert out.strip() == "added 3 feeds, 0 already there"
     assert again.strip() == "added 0 feeds, 3 already there"
     listed = json.loads(archive.out("feeds", "list", "--json"))
-    assert [(f["url"], f["name"], f["section"]) for f in listed] == [
-        ("https://example.com/world.xml", "Example World", "World"),
-        ("https://example.com/europe.xml", "Example Europe", "Europe"),
-        ("https://example.net/feed", "Loose feed", None),
+    assert [(f["url"], f["name"], f["title"], f["section"]) for f in listed] == [
+        ("https://example.com/world.xml", "example-world", "Example World", "World"),
+        ("https://example.com/europe.xml", "example-europe", "Example Europe", "Europe"),
+        ("https://example.net/feed", "loose-feed", "Loose feed", None),
     ]
+
+
+SITES = """<?xml version="1.0" encoding="utf-8"?>
+<opml version="2.0"><head><title>Mine</title></head><body>
+  <outline text="Kyiv Independent: News" type="rss" xmlUrl="https://kyiv.example/rss"
+           htmlUrl="https://kyiv.example/"/>
+  <outline text="Kyiv Independent: News" type="rss" xmlUrl="https://kyiv.example/rss2"/>
+  <outline text="Café Olé — Blog" type="rss" xmlUrl="https://cafe.example/feed"/>
+</body></opml>
+"""
+
+
+def test_opml_titles_become_slug_names_and_titles_and_site_urls_are_kept(
+    archive: Archive, tmp_path: Path
+) -> None:
+    (tmp_path / "sites.opml").write_text(SITES, encoding="utf-8")
+
+    archive.cli("opml", "import", str(tmp_path / "sites.opml"))
+    exported = archive.out("opml", "export")
+
+    listed = json.loads(archive.out("feeds", "list", "--json"))
+    assert [(f["name"], f["title"], f["site_url"]) for f in listed] == [
+        ("kyiv-independent-news", "Kyiv Independent: News", "https://kyiv.example/"),
+        ("kyiv-independent-news-2", "Kyiv Independent: News", None),
+        ("cafe-ole-blog", "Café Olé — Blog", None),
+    ]
+    assert (
+        '<outline type="rss" text="Kyiv Independent: News" title="Kyiv Independent: News"'
+        ' xmlUrl="https://kyiv.example/rss" htmlUrl="https://kyiv.example/"/>'
+    ) in exported
+    assert '<outline type="rss" text="Café Olé — Blog" title="Café Olé — Blog"' in exported
 
 
 def test_opml_export_round_trips_through_import(configured: Archive, tmp_path: Path) -> None:
