@@ -306,3 +306,4 @@ class FetchOutcome:
     article: ArticleOutcome | None = None
     preview: Preview | None = None
     advertised: tuple[str, ...] = ()  # feeds an HTML page links to
+    feed_title: str | None = None  # a feed's own title, as it names itself

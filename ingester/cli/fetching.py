@@ -7,7 +7,7 @@ import click
 from ..config.feedlist import add_feeds
 from ..pipeline import Pipeline
 from ..render import version_diff
-from ..types import ArticleOutcome, FeedSpec, Preview
+from ..types import ArticleOutcome, FeedSpec, FetchOutcome, Preview
 from .app import App, follow_config, plural, poll_line
 
 
@@ -29,10 +29,36 @@ def fetch(app: App, url: str, dry_run: bool, add: bool) -> None:
     """Fetch URL now: a feed is polled, an article page is archived alone.
 
     Which one it is is told by the content, not the URL. An HTML page that advertises
-    feeds (<link rel="alternate">) has them listed; --add subscribes to the first.
+    feeds (<link rel="alternate">) has them listed; --add subscribes to the first (and
+    polls it now) instead of archiving the page.
     """
+    if dry_run and add:
+        raise click.UsageError("--dry-run writes nothing, --add writes the config: give one")
     config = app.config(required=False)
-    outcome = app.pipeline(config, lambda pipeline: pipeline.fetch_url(url, dry_run=dry_run))
+
+    async def work(pipeline: Pipeline) -> tuple[FetchOutcome, FetchOutcome | None]:
+        outcome = await pipeline.fetch_url(url, dry_run=dry_run, feeds_only=add)
+        if not add or outcome.kind == "feed":
+            return outcome, None
+        if not outcome.advertised:
+            raise click.ClickException("nothing to subscribe to: the page advertises no feed")
+        # Subscribing to a home page is subscribing to its feed: that is polled now.
+        feed = await pipeline.fetch_url(outcome.advertised[0], feeds_only=True)
+        if feed.kind != "feed":
+            raise click.ClickException(f"{outcome.advertised[0]}: advertised, but not a feed")
+        return outcome, feed
+
+    outcome, feed = app.pipeline(config, work)
+    for shown in (outcome, feed):
+        if shown is not None:
+            _print_outcome(url, shown)
+    if add:
+        subscribed = feed or outcome
+        feed_url = outcome.advertised[0] if feed is not None else url
+        _subscribe(app, FeedSpec(url=feed_url, title=subscribed.feed_title))
+
+
+def _print_outcome(url: str, outcome: FetchOutcome) -> None:
     if outcome.preview is not None:
         _print_preview(outcome.preview)
     elif outcome.poll is not None:
@@ -52,8 +78,6 @@ def fetch(app: App, url: str, dry_run: bool, add: bool) -> None:
             click.echo(f"article: {state}  {url}")
     for feed_url in outcome.advertised:
         click.echo(f"advertises feed: {feed_url}")
-    if add:
-        _subscribe(app, url if outcome.kind == "feed" else None, outcome.advertised)
 
 
 def _print_preview(preview: Preview) -> None:
@@ -75,16 +99,15 @@ def _print_preview(preview: Preview) -> None:
         click.echo(version_diff(preview.stored, preview.text, label, "this fetch"), nl=False)
 
 
-def _subscribe(app: App, feed_url: str | None, advertised: tuple[str, ...]) -> None:
-    url = feed_url or (advertised[0] if advertised else None)
-    if url is None:
-        raise click.ClickException("nothing to subscribe to: the page advertises no feed")
-    added, _ = add_feeds(app.config_path, [FeedSpec(url=url)])
+def _subscribe(app: App, spec: FeedSpec) -> None:
+    """Add the feed, named from its title (feedlist.py), and let the archive follow."""
+    added, _ = add_feeds(app.config_path, [spec])
     if added:
         follow_config(app)
-        click.echo(f"subscribed: {url} added to {app.config_path}")
+        named = f" as {added[0].name}" if added[0].name else ""
+        click.echo(f"subscribed: {spec.url} added to {app.config_path}{named}")
     else:
-        click.echo(f"already subscribed: {url}")
+        click.echo(f"already subscribed: {spec.url}")
 
 
 @click.command()

@@ -244,10 +244,14 @@ class Pipeline(ArticleWork):
 
     # -- one-off ------------------------------------------------------------------------------
 
-    async def fetch_url(self, url: str, dry_run: bool = False) -> FetchOutcome:
+    async def fetch_url(
+        self, url: str, dry_run: bool = False, feeds_only: bool = False
+    ) -> FetchOutcome:
         """Tell a feed from an article by its content, then take the same path a poll takes.
 
-        With ``dry_run`` nothing is written: the outcome carries what would be stored.
+        With ``dry_run`` nothing is written: the outcome carries what would be stored. With
+        ``feeds_only`` (subscribing), a page that is not a feed is not archived either: only
+        the feeds it advertises are told.
         """
         started, clock = self.clock(), time.monotonic()
         fetched = await self.fetcher.get_feed(url)
@@ -255,6 +259,8 @@ class Pipeline(ArticleWork):
             parsed = parse_feed(fetched.content, fetched.headers, fetched.final_url)
         except ParseError:
             advertised = tuple(advertised_feeds(fetched.content, fetched.final_url))
+            if feeds_only:
+                return FetchOutcome("article", advertised=advertised)
             if dry_run:
                 preview = await self._preview_article(url, fetched)
                 return FetchOutcome("article", preview=preview, advertised=advertised)
@@ -266,13 +272,14 @@ class Pipeline(ArticleWork):
                 for e in parsed.entries
                 if e.link
             )
-            return FetchOutcome("feed", preview=Preview(None, None, entries=entries))
+            preview = Preview(None, None, entries=entries)
+            return FetchOutcome("feed", preview=preview, feed_title=parsed.title)
         feed = self.store.ensure_feed(url, started)
         try:
             poll = await self.ingest_feed(feed, fetched, started, clock)
         finally:
             self.flush()
-        return FetchOutcome("feed", poll=poll)
+        return FetchOutcome("feed", poll=poll, feed_title=parsed.title)
 
     async def _preview_article(self, url: str, fetched: FetchResult) -> Preview:
         known = self.store.find_article(url) or self.store.find_article(fetched.final_url)

@@ -91,3 +91,35 @@ def test_fetch_add_subscribes_to_a_feed_url(site: Archive, server: LocalServer) 
     assert "subscribed" in out and "already subscribed" in again
     listed = site.out("feeds", "list")
     assert server.url("/feed.xml") in listed
+
+
+def test_add_on_a_home_page_subscribes_to_its_feed_and_archives_only_the_feed(
+    site: Archive, server: LocalServer
+) -> None:
+    out = site.out("fetch", server.url("/"), "--add")
+
+    config = site.config.read_text(encoding="utf-8")
+    assert f'url = "{server.url("/feed.xml")}"\nname = "the-daily-sample"\n' in config
+    assert f"subscribed: {server.url('/feed.xml')} added to {site.config}" in out
+    assert "article:" not in out  # the home page is no article
+    assert "new articles: 1" in out  # the feed was polled at once
+    assert count(site, "articles") == count(site, "versions") == 1
+    assert site.out("show", server.url("/story")) == STORY.expected_layout()
+    [listed] = site.out("feeds", "list").splitlines()
+    assert listed.split()[0] == "the-daily-sample" and listed.split()[-1] == "ok"
+
+
+def test_add_on_a_page_that_advertises_no_feed_archives_nothing(
+    site: Archive, server: LocalServer
+) -> None:
+    done = site.cli("fetch", server.url("/story"), "--add", check=False)
+
+    assert done.returncode == 1
+    assert b"nothing to subscribe to: the page advertises no feed" in done.stderr
+    assert not site.db.exists() or count(site, "articles") == 0
+
+
+def test_add_on_a_feed_url_names_it_from_its_title(site: Archive, server: LocalServer) -> None:
+    site.cli("fetch", server.url("/feed.xml"), "--add")
+
+    assert 'name = "the-daily-sample"' in site.config.read_text(encoding="utf-8")
