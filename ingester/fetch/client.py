@@ -278,7 +278,10 @@ def _describe(url: str, error: Exception) -> str:
     (the transport keeps aiohttp's own error as the cause of the httpx one)."""
     chain = _causes(error)
     root = next((c for c in chain if isinstance(c, aiohttp.ClientError | OSError)), error)
-    if isinstance(root, aiohttp.ClientConnectorError | httpx.ConnectError | PrivateAddressError):
+    refusal = next((c for c in chain if isinstance(c, PrivateAddressError)), None)
+    if refusal is not None:  # not a failure to connect: no connection was tried
+        return f"fetch: {_reason(refusal)}"
+    if isinstance(root, aiohttp.ClientConnectorError | httpx.ConnectError):
         return f"fetch: cannot connect to {httpx.URL(url).host}: {_reason(root)}"
     if isinstance(root, TimeoutError | httpx.TimeoutException):
         return f"fetch: timed out ({type(root).__name__})"

@@ -43,9 +43,9 @@ def is_public(address: str) -> bool:
 
 
 def _refusal(host: str, addresses: list[str], setting: str) -> PrivateAddressError:
+    resolved = "" if addresses == [host] else f" ({', '.join(addresses)})"
     return PrivateAddressError(
-        f"refused: {host} is a private or local address ({', '.join(addresses)}); "
-        f"set {setting} = true to allow it"
+        f"refused: {host} is a private or local address{resolved}; set {setting} = true to allow it"
     )
 
 

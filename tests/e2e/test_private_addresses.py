@@ -36,9 +36,7 @@ def test_a_page_refused_as_private_says_so_on_the_poll_line(
 
     assert "page errors: 1" in out
     story = site.url("/story")
-    assert (
-        f"(first: {story}: fetch: cannot connect to 127.0.0.1: refused: 127.0.0.1 {REFUSED}" in out
-    )
+    assert f"(first: {story}: fetch: refused: 127.0.0.1 {REFUSED}; set private_pages" in out
     assert "set private_pages = true to allow it" in out
     assert "robots" not in out
     assert site.hits("/story") == site.hits("/robots.txt") == 0
