@@ -11,6 +11,7 @@ is cut short in table views, raw pages open in the sandbox.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Awaitable, Callable
 from html import escape
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -47,17 +48,19 @@ def register_routes(datasette: Datasette) -> list[tuple[str, Any]]:
     ]
 
 
-# Databases whose articles carry their title (schema step 6): a link to an article reads
-# as its title there; an archive no release has opened since reads as its URL.
-_TITLED: set[str] = set()
+# Per Datasette, the databases whose articles carry their title (schema step 6): a link
+# to an article reads as its title there; an archive no release has opened since reads as
+# its URL.
+_TITLED: weakref.WeakKeyDictionary[Datasette, set[str]] = weakref.WeakKeyDictionary()
 
 
 @hook
 def startup(datasette: Datasette) -> Callable[[], Awaitable[None]]:
     async def look() -> None:
+        titled = _TITLED.setdefault(datasette, set())
         for name, database in datasette.databases.items():
             if not name.startswith("_") and "title" in await database.table_columns("articles"):
-                _TITLED.add(name)
+                titled.add(name)
 
     return look
 
@@ -66,7 +69,7 @@ def startup(datasette: Datasette) -> Callable[[], Awaitable[None]]:
 def get_metadata(datasette: Datasette, key: str, database: str, table: str) -> dict[str, Any]:
     """The archive's descriptions, facets and saved queries, for plain ``datasette`` too."""
     names = [name for name in datasette.databases if not name.startswith("_")]
-    return archive_metadata(names, titled=_TITLED)
+    return archive_metadata(names, titled=_TITLED.get(datasette, set()))
 
 
 @hook
