@@ -57,9 +57,11 @@ profile: $(STAMP)
 	command -v nginx >/dev/null || (apt-get update -qq && apt-get install -y -qq nginx-light)
 	$(BIN)/python -m bench.profile
 
-# Offline: sample feeds and pages on 127.0.0.1, a poll, a few articles, then Datasette.
+# Offline: sample feeds and pages on 127.0.0.1, a poll, an edit, a few articles, then
+# Datasette. ARGS go to bench/demo.py: --keep, --port N, --no-serve, --show N.
+ARGS ?=
 demo: $(STAMP)
-	$(BIN)/python -m bench.demo
+	$(BIN)/python -m bench.demo $(ARGS)
 
 # docs/schema.md is generated from the descriptions in ingester/store/descriptions.py.
 docs: $(STAMP)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import closing
+from pathlib import Path
 from urllib.error import URLError
 
 import pytest
@@ -38,7 +42,7 @@ def test_the_demo_polls_the_sample_site_and_shows_articles() -> None:
 
     assert done.returncode == 0, done.stderr
     shown = sorted(p.stem for p in PAGES.glob("*.html") if p.stem != "kyiv-reference")
-    assert f"with {len(shown)} articles in 2 feeds" in done.stdout
+    assert f"with {len(shown) + 1} articles in 2 feeds" in done.stdout  # and one edited
     assert done.stdout.count("new articles: ") == 2
     for name in shown[:2]:
         assert (PAGES / f"{name}.expected.txt").read_text(encoding="utf-8") in done.stdout
@@ -76,3 +80,56 @@ def test_the_demo_serves_datasette_until_ctrl_c() -> None:
             process.wait()
     with pytest.raises((URLError, ConnectionError)):
         opener.open(url, timeout=5)
+
+
+def run_demo(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bench.demo", *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=PROJECT,
+        timeout=120,
+    )
+
+
+def archive_path(out: str) -> Path:
+    [line] = [line for line in out.splitlines() if line.startswith("archive: ")]
+    return Path(line.removeprefix("archive: ").split()[0])
+
+
+def test_the_demo_edits_an_article_and_shows_its_history_and_diff() -> None:
+    done = run_demo("--no-serve", "--show", "0")
+
+    assert done.returncode == 0, done.stderr
+    assert "article: new version" in done.stdout
+    assert "*  2  " in done.stdout and "title, body" in done.stdout  # its history
+    assert "[-" in done.stdout and "{+" in done.stdout  # and what the edit changed
+    assert not archive_path(done.stdout).exists()  # a throwaway archive, gone after
+
+
+def test_the_demo_keeps_its_archive_with_keep() -> None:
+    done = run_demo("--no-serve", "--show", "0", "--keep")
+
+    assert done.returncode == 0, done.stderr
+    archive = archive_path(done.stdout)
+    try:
+        assert archive.is_file()
+        with closing(sqlite3.connect(archive)) as conn:
+            edits = conn.execute("SELECT COUNT(*) FROM versions WHERE kind = 'edit'").fetchone()
+        assert edits == (1,)
+        assert f"kept: {archive}" in done.stdout
+    finally:
+        shutil.rmtree(archive.parent, ignore_errors=True)
+
+
+def test_the_demo_on_a_taken_port_says_so_and_fails() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_demo("--port", str(port))
+
+    assert done.returncode == 1
+    assert f"port {port} on 127.0.0.1 is taken" in done.stderr
+    assert "Datasette on" not in done.stdout and "new articles" not in done.stdout
