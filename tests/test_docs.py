@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shlex
+from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 import pytest
@@ -11,9 +14,13 @@ from click.testing import CliRunner
 
 from ingester.cli import cli
 from ingester.config import Settings
+from ingester.store import Store
+from ingester.types import Article, ArticleUrls, PageToStore
 from tests.support.cli import PROJECT
+from tests.support.versions import version_of
 
 README = (PROJECT / "README.md").read_text(encoding="utf-8")
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def commands(group: click.Group, prefix: tuple[str, ...] = ()) -> dict[str, click.Command]:
@@ -101,3 +108,27 @@ def test_every_make_target_the_readme_names_exists() -> None:
     targets = set(re.findall(r"^([a-z][\w-]*):", makefile, flags=re.M))
     for target in re.findall(r"^make ([\w-]+)", README, flags=re.M):
         assert target in targets, f"README names make {target}, which the Makefile lacks"
+
+
+def test_every_make_target_the_makefile_explains_is_in_the_readme() -> None:
+    makefile = (PROJECT / "Makefile").read_text(encoding="utf-8")
+    # A target with a comment above it (ARGS ?= lines between them allowed) is one to use.
+    explained = re.findall(r"^#[^\n]*\n(?:[A-Z]+ \?=[^\n]*\n)*([a-z][\w-]*):", makefile, re.M)
+    named = set(re.findall(r"^make ([\w-]+)", README, flags=re.M))
+    assert explained, "no explained targets found"
+    for target in explained:
+        assert target in named, f"make {target} is explained in the Makefile, not in the README"
+
+
+def test_the_readme_names_the_compression_raw_pages_are_stored_with(tmp_path: Path) -> None:
+    store = Store(tmp_path / "archive.db")
+    content = b"<html><body><p>a page</p></body></html>"
+    page = PageToStore(content, hashlib.sha256(content).hexdigest(), etag=None, last_modified=None)
+    urls = ArticleUrls("https://example.com/a")
+    article = Article(title="A page", body=("a page",))
+    store.save(urls, version_of(article, T0), T0, page=page)
+    [(encoding,)] = store.db.execute("SELECT encoding FROM raw_pages").fetchall()
+    store.close()
+
+    [row] = [line for line in README.splitlines() if line.startswith("| `raw_pages` |")]
+    assert f"{encoding}-compressed" in row

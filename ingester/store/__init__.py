@@ -23,7 +23,7 @@ class Store(Queries, DaemonRows, Migrations):
     """Open (creating or upgrading) the archive at ``path``.
 
     ``read_only`` opens it for reading only (connection.py): nothing is written, so an
-    archive made by an older release is refused rather than upgraded.
+    archive written by an earlier version is refused rather than upgraded.
     """
 
     def __init__(self, path: Path | str, read_only: bool = False) -> None:
@@ -48,7 +48,7 @@ class Store(Queries, DaemonRows, Migrations):
             raise StoreError(f"archive schema {version} is newer than this release understands")
         if version < current:
             raise StoreError(
-                f"{self.path}: archive schema {version} is from an older release and cannot "
+                f"{self.path}: archive schema {version} is from an earlier version and cannot "
                 "be upgraded here, read-only: open it once where it can be written"
             )
 

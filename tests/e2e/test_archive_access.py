@@ -30,7 +30,7 @@ def one_line_error(done: subprocess.CompletedProcess[bytes]) -> str:
 def test_a_directory_as_the_archive_is_a_one_line_error(archive: Archive) -> None:
     archive.db.mkdir()
 
-    archive.write_config("")
+    archive.write_config('[[feeds]]\nurl = "https://example.com/feed.xml"\n')  # never fetched
     for args in (("status",), ("show", URL_BUDGET), ("poll", "--all"), ("export", "out")):
         line = one_line_error(archive.cli(*args, check=False))
         assert f"{archive.db}: is a directory, not an archive file" in line
@@ -138,5 +138,5 @@ def test_a_read_only_archive_from_an_older_release_says_how_to_upgrade_it(shared
     shared.chmod(0o555)
 
     line = one_line_error(as_reader(shared, "show", URL_BUDGET))
-    assert f"archive schema {conn_version} is from an older release" in line
+    assert f"archive schema {conn_version} is from an earlier version" in line
     assert "open it once where it can be written" in line

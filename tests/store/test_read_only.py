@@ -53,7 +53,7 @@ def test_a_read_only_store_does_not_upgrade_an_older_archive(archived: Path) -> 
     with closing(sqlite3.connect(archived)) as conn:
         conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
 
-    with pytest.raises(StoreError, match="older release") as caught:
+    with pytest.raises(StoreError, match="from an earlier version") as caught:
         Store(archived, read_only=True)
 
     assert "open it once where it can be written" in str(caught.value)
