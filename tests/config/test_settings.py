@@ -313,3 +313,25 @@ def test_message_stays_one_line_when_the_url_holds_a_newline(tmp_path: Path) -> 
     message = refusal(path)
 
     assert "colour" in message
+
+
+def test_a_feed_keeps_its_title_and_site_url(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        f'{GOOD_FEED}title = "Example: News"\nsite_url = "https://example.com/"\n',
+    )
+
+    [feed] = load_config(path).feeds
+
+    assert (feed.title, feed.site_url) == ("Example: News", "https://example.com/")
+
+
+@pytest.mark.parametrize(
+    ("key", "written"), [("site_url", '"ftp://example.com/"'), ("site_url", "3"), ("title", '""')]
+)
+def test_a_bad_title_or_site_url_is_refused_naming_the_key(
+    tmp_path: Path, key: str, written: str
+) -> None:
+    message = refusal(write(tmp_path, f"{GOOD_FEED}{key} = {written}\n"))
+
+    assert "feed 1" in message and f"'{key}'" in message
