@@ -187,41 +187,41 @@ class FrontPage:
 
 
 def front_page(conn: sqlite3.Connection, limit: int = 15) -> FrontPage:
-    conn.row_factory = sqlite3.Row
-    try:
-        latest = conn.execute(
-            """SELECT a.url, v.title, v.section, a.first_seen_at,
-                      (SELECT COUNT(*) FROM versions WHERE article_id = a.id) AS versions
-               FROM articles a JOIN versions v ON v.id = a.current_version_id
-               ORDER BY a.first_seen_at DESC, a.id DESC LIMIT ?""",
-            (limit,),
-        ).fetchall()
-        edited = conn.execute(
-            """SELECT a.url, v.title, v.number, v.fetched_at, v.changed_fields FROM versions v
-               JOIN articles a ON a.id = v.article_id WHERE v.kind = 'edit'
-               ORDER BY v.fetched_at DESC, v.id DESC LIMIT ?""",
-            (limit,),
-        ).fetchall()
-        feeds = conn.execute(
-            """SELECT COALESCE(f.name, f.url) AS name, f.url, f.last_status,
-                      f.consecutive_failures AS failures, f.last_error,
-                      (SELECT COUNT(DISTINCT article_id) FROM feed_entries
-                       WHERE feed_id = f.id) AS articles
-               FROM feeds f WHERE f.active ORDER BY f.consecutive_failures DESC, name"""
-        ).fetchall()
-        per_day = conn.execute(
-            """SELECT substr(fetched_at, 1, 10) AS day, COUNT(*), SUM(kind = 'edit')
-               FROM versions GROUP BY day ORDER BY day DESC LIMIT 30"""
-        ).fetchall()
-        per_feed = conn.execute(
-            """SELECT COALESCE(f.name, f.url), COUNT(DISTINCT v.id),
-                      COUNT(DISTINCT CASE WHEN v.kind = 'edit' THEN v.id END)
-               FROM feeds f JOIN feed_entries e ON e.feed_id = f.id
-               JOIN versions v ON v.article_id = e.article_id
-               GROUP BY f.id ORDER BY 2 DESC LIMIT 20"""
-        ).fetchall()
-    finally:
-        conn.row_factory = None
+    # Rows by name, on a cursor of its own: the connection is Datasette's, and its row
+    # factory is Datasette's to keep.
+    rows = conn.cursor()
+    rows.row_factory = sqlite3.Row
+    latest = rows.execute(
+        """SELECT a.url, v.title, v.section, a.first_seen_at,
+                  (SELECT COUNT(*) FROM versions WHERE article_id = a.id) AS versions
+           FROM articles a JOIN versions v ON v.id = a.current_version_id
+           ORDER BY a.first_seen_at DESC, a.id DESC LIMIT ?""",
+        (limit,),
+    ).fetchall()
+    edited = rows.execute(
+        """SELECT a.url, v.title, v.number, v.fetched_at, v.changed_fields FROM versions v
+           JOIN articles a ON a.id = v.article_id WHERE v.kind = 'edit'
+           ORDER BY v.fetched_at DESC, v.id DESC LIMIT ?""",
+        (limit,),
+    ).fetchall()
+    feeds = rows.execute(
+        """SELECT COALESCE(f.name, f.url) AS name, f.url, f.last_status,
+                  f.consecutive_failures AS failures, f.last_error,
+                  (SELECT COUNT(DISTINCT article_id) FROM feed_entries
+                   WHERE feed_id = f.id) AS articles
+           FROM feeds f WHERE f.active ORDER BY f.consecutive_failures DESC, name"""
+    ).fetchall()
+    per_day = rows.execute(
+        """SELECT substr(fetched_at, 1, 10) AS day, COUNT(*), SUM(kind = 'edit')
+           FROM versions GROUP BY day ORDER BY day DESC LIMIT 30"""
+    ).fetchall()
+    per_feed = rows.execute(
+        """SELECT COALESCE(f.name, f.url), COUNT(DISTINCT v.id),
+                  COUNT(DISTINCT CASE WHEN v.kind = 'edit' THEN v.id END)
+           FROM feeds f JOIN feed_entries e ON e.feed_id = f.id
+           JOIN versions v ON v.article_id = e.article_id
+           GROUP BY f.id ORDER BY 2 DESC LIMIT 20"""
+    ).fetchall()
     return FrontPage(
         latest=[dict(r) for r in latest],
         edited=[{**dict(r), "changed_fields": json.loads(r["changed_fields"])} for r in edited],

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
+import feedparser
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
@@ -140,4 +141,27 @@ def test_the_front_page_links_the_edit_and_the_edits_feed(
     assert page.locator("#body .inline ins").inner_text() == "old"
     page.goto(f"{base}/")
     assert page.locator("a", has_text="Subscribe to the edits (Atom)").count() == 1
+    page.close()
+
+
+def test_search_and_the_edits_feed_against_the_served_archive(
+    browser: Browser, room: tuple[str, str]
+) -> None:
+    base, url = room
+    page = browser.new_page()
+    page.goto(f"{base}/")
+    page.fill("input[name=q]", "old harbour")
+    page.press("input[name=q]", "Enter")
+    page.wait_for_url(f"{base}/-/search?q=old+harbour")
+
+    assert page.locator("ol.hits mark").all_inner_texts()[:2] == ["old", "harbour"]
+    page.locator("ol.hits a").first.click()
+    assert page.locator("h1.headline").inner_text() == HEADLINE
+
+    atom = page.request.get(f"{base}/-/edits.atom")
+    assert atom.headers["content-type"].startswith("application/atom+xml")
+    feed = feedparser.parse(atom.body())
+    assert not feed.bozo and len(feed.entries) == 1
+    assert feed.entries[0].link == f"{base}/-/diff?url={quote(url, safe='')}&a=1&b=2"
+    assert "<ins>old</ins>" in feed.entries[0].content[0].value
     page.close()

@@ -3,80 +3,29 @@ tests/support/news.py, and a one-line error without an archive."""
 
 from __future__ import annotations
 
-import json
 import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.support.cli import Archive, cli_env
 from tests.support.news import FEED_HEALTH, URL_BUDGET, expected_feed_health, search_path
+from tests.support.serving import free_port, get_json, serving
 
 # -- `ingester serve` ---------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def wait_for_json(url: str, process: subprocess.Popen[bytes], log: Path) -> Any:
-    """The JSON at ``url`` once the server answers; fails if it exits or 30 s pass."""
-    deadline = time.monotonic() + 30
-    last: Exception | None = None
-    for _ in range(600):
-        if process.poll() is not None:
-            raise AssertionError(f"serve exited {process.returncode}: {log.read_text()}")
-        try:
-            with OPENER.open(url, timeout=10) as response:
-                assert response.status == 200
-                return json.loads(response.read())
-        except urllib.error.HTTPError as e:
-            raise AssertionError(f"{url}: HTTP {e.code}: {e.read()!r}") from e
-        except (urllib.error.URLError, ConnectionError) as e:
-            last = e  # not listening yet
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.1)  # only to wait for the server to come up
-    raise AssertionError(f"no answer from {url} in 30 s ({last}); log: {log.read_text()}")
-
-
 @pytest.mark.e2e
 def test_serve_runs_datasette_with_the_saved_queries(archive: Archive, news: Path) -> None:
-    port = free_port()
-    log = archive.dir / "serve.log"
-    command = [sys.executable, "-m", "ingester", "--config", str(archive.config)]
-    command += ["--db", str(archive.db), "serve", "--port", str(port)]
-    with log.open("wb") as stderr:
-        process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=stderr, env=cli_env(), cwd=archive.dir
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            health = wait_for_json(f"{base}{FEED_HEALTH}", process, log)
-            with OPENER.open(f"{base}{search_path('quokka')}", timeout=10) as response:
-                found = json.loads(response.read())
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with serving(archive) as base:
+        health = get_json(f"{base}{FEED_HEALTH}")
+        found = get_json(f"{base}{search_path('quokka')}")
 
     assert health == expected_feed_health()
     assert [hit["url"] for hit in found] == [URL_BUDGET]
-    assert f"http://127.0.0.1:{port}/" in log.read_text(encoding="utf-8")
+    assert f"{base}/" in (archive.dir / "serve.log").read_text(encoding="utf-8")
 
 
 @pytest.mark.e2e

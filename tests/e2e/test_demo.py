@@ -18,16 +18,11 @@ from urllib.error import URLError
 import pytest
 
 from tests.support.cli import PROJECT, cli_env
+from tests.support.serving import free_port
 
 pytestmark = pytest.mark.e2e
 
 PAGES = PROJECT / "tests" / "data" / "pages"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_the_demo_polls_the_sample_site_and_shows_articles() -> None:

@@ -3,13 +3,12 @@ progress bars and colours are only drawn there, so only there can they break."""
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from tests.support.cli import Archive, Terminal
 from tests.support.httpserver import LocalServer
 from tests.support.samples import FeedItem, SamplePage, rss, sentences
+from tests.support.serving import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -18,12 +17,6 @@ MARKET = SamplePage("Night market returns to the square", sentences("the market"
 OPML = """<?xml version="1.0"?><opml version="2.0"><head><title>x</title></head><body>
 <outline text="Local" title="Local"><outline type="rss" text="Culture" xmlUrl="{url}"/></outline>
 </body></opml>"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

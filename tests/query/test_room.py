@@ -308,3 +308,10 @@ def test_an_archive_from_before_the_title_step_still_reads(news: Path) -> None:
     versions = asyncio.run(main())
     assert versions.status_code == 200
     assert f'/archive/articles/3">{URL_BUDGET}</a>' in versions.text  # labelled by its URL
+
+
+def test_the_front_page_leaves_datasettes_connection_as_it_found_it(news: Path) -> None:
+    # The front page reads rows by name; Datasette reads its own with the same
+    # connection after it (and failed, when the front page changed its row factory).
+    paths = ["/", "/archive/versions", "/", "/archive", "/-/search?q=quokka", "/archive/feeds"]
+    assert [r.status_code for r in get(news, *paths)] == [200] * len(paths)

@@ -3,6 +3,7 @@ through its web pages; stopped by its PID."""
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from tests.support.cli import Archive, cli_env
 
@@ -45,6 +47,12 @@ def serving(archive: Archive, timeout: float = 30) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def get_json(url: str) -> Any:
+    with _OPENER.open(url, timeout=10) as response:
+        assert response.status == 200, url
+        return json.loads(response.read())
 
 
 def _wait(url: str, process: subprocess.Popen[bytes], timeout: float, log: object) -> None:
