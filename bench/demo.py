@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import urllib.parse
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -170,7 +171,7 @@ def _demo(workdir: Path, args: argparse.Namespace) -> int:
             print("=" * 72)
             print(ingester(workdir, "show", url).stdout)
         if not args.no_serve:
-            return _serve(workdir, args.port)
+            return _serve(workdir, args.port, edited)
     finally:
         server.shutdown()
         server.server_close()
@@ -178,8 +179,13 @@ def _demo(workdir: Path, args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(workdir: Path, port: int) -> int:
-    print(f"Datasette on http://127.0.0.1:{port}/ - Ctrl-C stops the demo", flush=True)
+def _serve(workdir: Path, port: int, edited: str) -> int:
+    room = f"http://127.0.0.1:{port}"
+    story = urllib.parse.quote(edited, safe="")
+    print(f"the reading room on {room}/ - Ctrl-C stops the demo", flush=True)
+    print(f"  the edited story: {room}/-/article?url={story}", flush=True)
+    print(f"  what changed:     {room}/-/diff?url={story}&a=1&b=2", flush=True)
+    print(f"  the edits feed:   {room}/-/edits.atom", flush=True)
     serve = [sys.executable, "-m", "ingester", "--config", str(workdir / "feeds.toml")]
     serve += ["--db", str(workdir / "demo.db"), "serve", "--port", str(port)]
     process = subprocess.Popen(serve)

@@ -15,6 +15,7 @@ from contextlib import closing
 from pathlib import Path
 from urllib.error import URLError
 
+import feedparser
 import pytest
 
 from tests.support.cli import PROJECT, cli_env
@@ -67,6 +68,10 @@ def test_the_demo_serves_datasette_until_ctrl_c() -> None:
             except (URLError, ConnectionError):
                 time.sleep(0.2)  # waiting for the servers to come up, not for a result
         assert b"demo-news" in body and b"demo-blog" in body
+        # The demo's edit, end to end: in the reading room's edits feed, with its diff.
+        with opener.open(f"http://127.0.0.1:{port}/-/edits.atom", timeout=10) as response:
+            edits = feedparser.parse(response.read())
+        assert len(edits.entries) == 1 and "/-/diff?" in edits.entries[0].link
         os.killpg(process.pid, signal.SIGINT)
         assert process.wait(timeout=30) == 0
     finally:
@@ -127,4 +132,4 @@ def test_the_demo_on_a_taken_port_says_so_and_fails() -> None:
 
     assert done.returncode == 1
     assert f"port {port} on 127.0.0.1 is taken" in done.stderr
-    assert "Datasette on" not in done.stdout and "new articles" not in done.stdout
+    assert "the reading room on" not in done.stdout and "new articles" not in done.stdout
