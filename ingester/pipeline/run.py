@@ -194,19 +194,25 @@ class Pipeline(ArticleWork):
         too (store/identity.py). Entries archived before as that page's article are given
         their own articles first."""
         shared = decide.shared_pages(entries)
+        # The entries of this feed archived as each shared page's article, read once.
+        stored: dict[str, list[ParsedEntry]] = {}
         for entry in fresh:
             link = decide.entry_link(entry)
             if link is None or canonicalize(link) in shared:
                 continue
-            stored = [e for e in self.store.stories_at(feed.id, link) if e.key != entry.key]
-            if stored and several_stories([entry, *stored]):
-                shared[canonicalize(link)] = [entry]
+            others = [e for e in self.store.stories_at(feed.id, link) if e.key != entry.key]
+            if others and several_stories([entry, *others]):
+                shared[canonicalize(link)], stored[canonicalize(link)] = [entry], others
         apart: dict[str, ArticleUrls] = {}
         for page, group in shared.items():
             keys = {entry.key for entry in group}
-            group = group + [e for e in self.store.stories_at(feed.id, page) if e.key not in keys]
+            attached = stored.get(page)
+            if attached is None:
+                attached = self.store.stories_at(feed.id, page)
+            group = group + [e for e in attached if e.key not in keys]
             identities = stories_apart(feed.url, [(e, decide.entry_link(e) or page) for e in group])
-            self.store.rehome(feed.id, page, identities)
+            if attached:  # nothing archived as the page's article: nothing to take apart
+                self.store.rehome(feed.id, page, identities)
             apart.update(identities)
         return apart
 

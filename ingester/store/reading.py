@@ -12,7 +12,6 @@ from typing import Any
 
 from .articles import BY_URL, url_forms
 from .identity import VERSION_FIELDS
-from .raw_pages import raw_content
 from .saved_queries import MARKED_SNIPPET
 
 # Matched words in a search hit's context, between these two characters (MARKED_SNIPPET;
@@ -113,10 +112,6 @@ def article_view(conn: sqlite3.Connection, url: str) -> ArticleView | None:
 def article_url(conn: sqlite3.Connection, article_id: int) -> str | None:
     row = conn.execute("SELECT url FROM articles WHERE id = ?", (article_id,)).fetchone()
     return str(row[0]) if row else None
-
-
-def raw_page(conn: sqlite3.Connection, sha256: str) -> bytes:
-    return raw_content(conn, sha256)
 
 
 @dataclass(frozen=True, slots=True)

@@ -213,3 +213,22 @@ def test_an_archive_with_merged_stories_is_split_keeping_every_version(
     ) == [(1, "first"), (2, "edit")]
     hits = json.loads(merged_archive.out("search", "lighthouse", "--json"))
     assert [hit["url"] for hit in hits] == [owners["episode-3"]]
+
+
+def test_an_episode_archived_alone_is_taken_apart_when_the_next_poll_lists_two(
+    archive: Archive, server: LocalServer
+) -> None:
+    server.set_text("/show/", HOME.html(), "text/html")
+    serve(server, "/podcast.xml", episodes(server, ["ep-1"]))
+    configure(archive, server, "/podcast.xml")
+    archive.cli("poll")
+    serve(server, "/podcast.xml", episodes(server, ["ep-1", "ep-2"]))  # both in one poll
+    archive.cli("poll", "--all")
+
+    entries = rows(
+        archive.db,
+        "SELECT e.entry_key, a.url FROM feed_entries e JOIN articles a ON a.id = e.article_id",
+    )
+    assert sorted(str(key) for key, _ in entries) == ["ep-1", "ep-2"]
+    assert all(str(url).startswith("urn:ingester:entry:") for _, url in entries)
+    assert "edit" not in ",".join(str(k) for _, k in kinds(archive.db))

@@ -16,6 +16,7 @@ from ...errors import NotFound as IngesterNotFound
 from ...render.diff import paragraph_segments
 from ...store import reading
 from ...store.identity import VERSION_FIELDS
+from ...store.raw_pages import raw_content
 from ...store.reading import ArticleView, VersionView
 from .atom import edits_feed
 from .chart import bars_svg
@@ -161,9 +162,7 @@ async def raw(datasette: Datasette, request: Request) -> Response:
             raise NotFound("no captured page for this version (it was read from its feed)")
         sha256 = shown.raw_sha256
     try:
-        content = await archive_database(datasette).execute_fn(
-            partial(reading.raw_page, sha256=sha256)
-        )
+        content = await archive_database(datasette).execute_fn(partial(raw_content, sha256=sha256))
     except IngesterNotFound as e:
         raise NotFound(str(e)) from e
     as_text = request.args.get("as") == "text"
