@@ -11,8 +11,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 # Dependencies first, from the lock file, so code changes do not reinstall them.
-COPY requirements/run.lock requirements/run.lock
+COPY requirements/run.lock requirements/replay.lock requirements/
 RUN pip install --require-hashes -r requirements/run.lock
+# pywb for `ingester replay`, in a virtualenv of its own beside the interpreter's prefix
+# (requirements/replay.in says why), where the command looks for it.
+RUN python -m venv /usr/local/replay \
+    && /usr/local/replay/bin/pip install --require-hashes -r requirements/replay.lock
 COPY pyproject.toml README.md ./
 COPY ingester ingester
 COPY config config

@@ -11,10 +11,12 @@ DB ?= archive.db
 
 install: $(STAMP)
 
-$(STAMP): requirements/dev.lock pyproject.toml
+$(STAMP): requirements/dev.lock requirements/replay.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	test -x $(VENV)/replay/bin/python || $(PYTHON) -m venv $(VENV)/replay
+	$(VENV)/replay/bin/python -m pip install --quiet --require-hashes -r requirements/replay.lock
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -46,11 +48,13 @@ feeds-eval: $(STAMP)
 
 # 10,000 feeds and their pages served by nginx on loopback, the real daemon against them,
 # each figure beside a ceiling and a naive baseline (bench/perf.py, docs/performance.md);
-# then the longest feed the caps let in, its peak memory against 200 MB (bench/long_feed.py).
+# then the longest feed the caps let in, its peak memory against 200 MB (bench/long_feed.py);
+# then what WARC capture costs against no capture, and bytes per version (bench/capture_cost.py).
 bench: $(STAMP)
 	command -v nginx >/dev/null || (apt-get update -qq && apt-get install -y -qq nginx-light)
 	$(BIN)/python -m bench.perf
 	$(BIN)/python -m bench.long_feed
+	$(BIN)/python -m bench.capture_cost
 
 # Where a poll's time goes, phase by phase (cProfile, one process; bench/profile.py).
 profile: $(STAMP)
@@ -75,6 +79,8 @@ lock:
 		-o requirements/run.lock pyproject.toml
 	.lockenv/bin/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe \
 		--extra dev -o requirements/dev.lock pyproject.toml
+	.lockenv/bin/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe \
+		-o requirements/replay.lock requirements/replay.in
 	rm -rf .lockenv
 
 clean:

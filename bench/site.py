@@ -293,10 +293,11 @@ class Site:
             }
         )
 
-    def add_new_items(self, count: int, built: datetime) -> list[str]:
+    def add_new_items(self, count: int, built: datetime, first_serial: int = 0) -> list[str]:
         """One new item in each of the first ``count`` feeds (round-robin, so ``count``
         different hosts while count <= hosts), each linking a distinct article URL that
-        serves a real page, or a new generated one when the corpus is absent.
+        serves a real page, or a new generated one when the corpus is absent. Calls with
+        different ``first_serial`` values give different URLs (rounds of new articles).
 
         Returns the new article URLs."""
         if count > self.layout.feeds:
@@ -306,7 +307,7 @@ class Site:
         for feed in range(count):
             if self.real_pages:
                 page_id = self.real_pages[feed % len(self.real_pages)]
-                item = new_item(self.layout, feed, feed, page_id)
+                item = new_item(self.layout, feed, first_serial + feed, page_id)
             else:
                 item = self._generated_new_item(feed)
             items = [item, *base_items(self.layout, feed)]

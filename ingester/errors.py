@@ -69,4 +69,5 @@ class NotFound(IngesterError):
 
 
 class ServeError(IngesterError):
-    """Datasette cannot listen where it was asked to (a busy port, an unknown address)."""
+    """A server (Datasette, pywb) cannot listen where it was asked to (a busy port, an
+    unknown address), or pywb is missing or did not start."""

@@ -42,10 +42,25 @@ class FeedForUpdate:
     consecutive_failures: int = 0
     content_sha256: str | None = None  # of the last body, to skip parsing the same again
     server_interval: int | None = None  # what the server last asked for, seconds
+    capture: CaptureRef | None = None  # the last response captured, which a revisit cites
 
     @property
     def label(self) -> str:
         return self.name or self.url
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureRef:
+    """A WARC response record: what it is (id, URL, date, payload digest) and where it
+    is (file, byte range). Travels from the fetcher to the store and back."""
+
+    record_id: str
+    url: str
+    date: str  # WARC-Date
+    payload_digest: str
+    path: str  # the file, by its closed name
+    offset: int
+    length: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +74,9 @@ class FetchResult:
     content: bytes
     # Where a chain of permanent redirects (301, 308) from ``url`` led, if it did.
     moved_to: str | None = None
+    # The WARC response holding this payload (a new one, or the earlier one a revisit
+    # points at); None when nothing is captured.
+    capture: CaptureRef | None = None
 
     @property
     def not_modified(self) -> bool:
@@ -169,6 +187,7 @@ class VersionToStore:
     # page (the publisher changed nothing). The first version of an article is "first".
     kind: VersionKind = "edit"
     raw_sha256: str | None = None  # the stored page it was extracted from
+    capture: CaptureRef | None = None  # the WARC response of that page
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +222,7 @@ class ArticleForUpdate:
     latest_source: str | None
     latest_extractor: str | None
     first_seen_at: str
+    capture: CaptureRef | None = None  # the page's last captured response
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +233,8 @@ class PageToStore:
     sha256: str
     etag: str | None
     last_modified: str | None
+    # The WARC response it came in: the page's bytes are kept there, not in raw_pages.
+    capture: CaptureRef | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +246,7 @@ class PollRecord:
     started_at: datetime
     next_poll_at: datetime | None
     updates: dict[str, str | None]  # etag, last_modified, title, moved_to, content_sha256
+    capture: CaptureRef | None = None  # the feed's response, when it was captured
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +265,7 @@ class StoredPage:
     article_id: int
     url: str
     page_sha256: str
+    capture: CaptureRef | None = None  # where its bytes are; else in raw_pages
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,8 @@
 Exit codes: 0 success (a poll with failed feeds still succeeds: they are reported),
 1 an error (one line on stderr), 2 a usage error. Commands live by what they do:
 ``polling`` (run, poll, status), ``fetching`` (fetch, reextract), ``reading`` (show,
-history, diff, search, export, serve) and ``feeds`` (feeds, opml); ``app`` holds what
-they share.
+history, diff, search, export, serve), ``feeds`` (feeds, opml), ``replay`` (pywb) and
+``warcs`` (warc check); ``app`` holds what they share.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from pathlib import Path
 
 import click
 
-from . import fetching, polling, reading
+from . import fetching, polling, reading, replay
 from .app import QUIET_HELP, VERBOSE_HELP, App, OneLineErrors, with_output_flags
 from .feeds import feeds, opml
+from .warcs import warc
 
 
 # --config and --db are not checked by click (a directory, a file that cannot be read):
@@ -65,8 +66,10 @@ for command in (
     reading.search,
     reading.export,
     reading.serve,
+    replay.replay,
     feeds,
     opml,
+    warc,
 ):
     cli.add_command(with_output_flags(command))
 

@@ -111,12 +111,17 @@ class App:
         finally:
             store.close()
 
-    def pipeline(self, config: Config, work: Callable[[Pipeline], Coroutine[Any, Any, T]]) -> T:
+    def pipeline(
+        self,
+        config: Config,
+        work: Callable[[Pipeline], Coroutine[Any, Any, T]],
+        captures: bool = True,
+    ) -> T:
         """Run ``work`` on a pipeline over the archive (with an extraction pool), then close
-        everything it opened."""
+        everything it opened; ``captures=False`` writes no WARC records (dry runs)."""
 
         async def main() -> T:
-            async with open_pipeline(config.settings, self.db_path) as pipeline:
+            async with open_pipeline(config.settings, self.db_path, captures=captures) as pipeline:
                 return await work(pipeline)
 
         return asyncio.run(main())

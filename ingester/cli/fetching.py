@@ -48,7 +48,7 @@ def fetch(app: App, url: str, dry_run: bool, add: bool) -> None:
             raise click.ClickException(f"{outcome.advertised[0]}: advertised, but not a feed")
         return outcome, feed
 
-    outcome, feed = app.pipeline(config, work)
+    outcome, feed = app.pipeline(config, work, captures=not dry_run)
     for shown in (outcome, feed):
         if shown is not None:
             _print_outcome(url, shown)

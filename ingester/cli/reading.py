@@ -16,6 +16,7 @@ from ..clock import iso
 from ..errors import ServeError
 from ..query import browse
 from ..query.export import FORMATS, JSONL_NAME, write_export
+from ..query.wacz import write_wacz
 from ..render import version_diff
 from .app import App, json_option, plural
 
@@ -100,12 +101,21 @@ def search(app: App, query: str, limit: int, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--wacz",
+    "wacz_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a WACZ package (the WARC captures, a CDXJ index, a page per version) "
+    "instead of a DIRECTORY.",
+)
 @click.option("--feed", help="Only articles this feed (name or URL) carried.")
 @click.option(
     "--since", help="Only versions fetched on or after this date (YYYY-MM-DD) or time (ISO)."
 )
-@click.option("--all-versions", is_flag=True, help="Every version, not only the current ones.")
+@click.option(
+    "--all-versions", is_flag=True, help="Every version, not only the current ones (DIRECTORY)."
+)
 @click.option(
     "--format",
     "fmt",
@@ -113,13 +123,30 @@ def search(app: App, query: str, limit: int, as_json: bool) -> None:
     default="txt",
     show_default=True,
     help="txt: one file per version in the article layout, named {n:03d}_{hash16}.txt; "
-    f"jsonl: one JSON object per version in {JSONL_NAME}.",
+    f"jsonl: one JSON object per version in {JSONL_NAME} (DIRECTORY).",
 )
-@click.pass_obj
+@click.pass_context
 def export(
-    app: App, directory: Path, feed: str | None, since: str | None, all_versions: bool, fmt: str
+    ctx: click.Context,
+    directory: Path | None,
+    wacz_file: Path | None,
+    feed: str | None,
+    since: str | None,
+    all_versions: bool,
+    fmt: str,
 ) -> None:
-    """Write archived versions to DIRECTORY; the same archive always exports the same bytes."""
+    """Write archived versions to DIRECTORY; the same archive always exports the same bytes.
+
+    With --wacz FILE, a WACZ package for ReplayWeb.page or pywb instead: every WARC file,
+    or with --feed or --since a new one of the selected versions' records alone, and a
+    page per version (every version, as each has a capture of its own).
+    """
+    app: App = ctx.obj
+    if (directory is None) == (wacz_file is None):
+        raise click.UsageError("give a DIRECTORY or --wacz FILE (one of them)")
+    fmt_given = ctx.get_parameter_source("fmt") != click.core.ParameterSource.DEFAULT
+    if wacz_file is not None and (all_versions or fmt_given):
+        raise click.UsageError("--all-versions and --format are for DIRECTORY exports")
     if since is not None:
         try:
             moment = datetime.fromisoformat(since)
@@ -127,13 +154,35 @@ def export(
             raise click.BadParameter(f"not a date or ISO time: {since!r}") from None
         # Stored times are UTC text; a time without a zone is taken as UTC.
         since = iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    if wacz_file is not None:
+        _export_wacz(app, wacz_file, feed, since)
+        return
+    assert directory is not None
     store = app.reader()
     try:
         versions = store.versions_for_export(feed, since, all_versions)
-        written = sum(1 for _ in app.progress(write_export(directory, versions, fmt), "export"))
+        exported = write_export(directory, versions, fmt)
+        written = sum(1 for _ in app.progress(exported, "export"))
     finally:
         store.close()
     click.echo(f"exported {plural(written, 'version')} to {directory}")
+
+
+def _export_wacz(app: App, out: Path, feed: str | None, since: str | None) -> None:
+    folder = app.config(required=False).settings.warc_folder(app.db_path)
+    chosen = [f"feed {feed}" if feed else "", f"since {since}" if since else ""]
+    title = ", ".join([f"ingester: {app.db_path.name}", *filter(None, chosen)])
+    store = app.reader()
+    try:
+        packaged = write_wacz(store, folder, out, feed=feed, since=since, title=title)
+    except OSError as e:  # a folder it may not write in, a full disk, a WARC file unreadable
+        raise click.ClickException(f"cannot write {out}: {e}") from e
+    finally:
+        store.close()
+    click.echo(
+        f"exported {plural(packaged.versions, 'version')} "
+        f"({plural(packaged.records, 'record')}) to {out}"
+    )
 
 
 @click.command()
@@ -145,15 +194,21 @@ def export(
     type=click.IntRange(1, 65535),
     help="Port to listen on.",
 )
+@click.option(
+    "--replay-url",
+    default=browse.REPLAY_BASE,
+    show_default=True,
+    help="Where `ingester replay` serves the captures: each captured version links there.",
+)
 @click.pass_obj
-def serve(app: App, host: str, port: int) -> None:
+def serve(app: App, host: str, port: int, replay_url: str) -> None:
     """Browse the archive in Datasette, with descriptions and saved queries."""
     app.reader().close()  # brings an archive made by an older release up to date, if it may
     _check_listen(host, port)
     # Ctrl-C is the way to stop it, also before the server has taken the signal over.
     with contextlib.suppress(KeyboardInterrupt):
         click.echo(f"Datasette on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
-        browse.serve(app.db_path, host, port)
+        browse.serve(app.db_path, host, port, replay=replay_url)
 
 
 def _check_listen(host: str, port: int) -> None:

@@ -63,6 +63,18 @@ class Settings:
     )
     recheck_budget: int = 50  # article re-checks per tick, after the feeds that are due
     keep_polls: int = 500  # poll records kept per feed, newest first: the log stays bounded
+    # Captures of record (WARC/1.1): the folder, by default beside the archive
+    # (archive.db -> archive.warcs/; a relative path is taken from the archive's folder),
+    # a new file past this size and at each UTC day, and whether 304s are written too
+    # (as revisits; the poll log records them either way).
+    warc_dir: str = ""
+    warc_max_bytes: int = 1_000_000_000
+    warc_not_modified: bool = False
+
+    def warc_folder(self, db_path: Path) -> Path:
+        if not self.warc_dir:
+            return db_path.with_suffix(".warcs")
+        return db_path.parent / Path(self.warc_dir).expanduser()
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,8 @@ import httpx
 
 from ..config import Settings
 from ..errors import AddressRefused, FetchError
-from ..types import FetchResult
+from ..types import CaptureRef, FetchResult
+from .capture import Captures
 from .decode import (
     ACCEPT_ENCODING,
     BodyTooLarge,
@@ -27,6 +28,7 @@ from .guard import PrivateAddressError
 from .headers import moved_to, product_token, retry_after_seconds, status_message
 from .politeness import HostGate, RobotsCache
 from .transport import http_transport
+from .wire import Received, exchange_of, received
 
 FEED_ACCEPT = (
     "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, "
@@ -37,6 +39,8 @@ MAX_REDIRECTS = 10
 PARSED_URLS = 50_000  # about 25 MB at most per poller
 _NO_BODY = httpx.ByteStream(b"")
 ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309 asks crawlers to read at least 500 KiB
+# What is kept of the body of a redirect or an error status: evidence, not an article.
+ERROR_BODY_BYTES = 64 * 1024
 
 
 class Fetcher:
@@ -48,10 +52,17 @@ class Fetcher:
     their permanent hops are needed anyway (``moved_to``).
     """
 
-    def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        transport: httpx.AsyncBaseTransport | None = None,
+        captures: Captures | None = None,
+    ):
         """``transport`` replaces the network (tests); otherwise feeds and pages get a
-        transport each, the pages' guarded against private addresses (see guard.py)."""
+        transport each, the pages' guarded against private addresses (see guard.py).
+        With ``captures``, every exchange is written to its WARC files (capture.py)."""
         self._settings = settings
+        self.captures = captures
         self._gate = HostGate(settings.host_concurrency, settings.host_gap)
         self._robots = RobotsCache(self._get_robots)
         # Only connecting has a bound of its own: the whole request's (``get``) covers
@@ -77,16 +88,32 @@ class Fetcher:
         await self._feed_transport.aclose()
         if self._page_transport is not self._feed_transport:
             await self._page_transport.aclose()
+        if self.captures is not None:
+            self.captures.close()
 
     async def get_feed(
-        self, url: str, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        previous: CaptureRef | None = None,
     ) -> FetchResult:
+        """A feed; ``previous`` is its last capture, which an identical payload revisits."""
         return await self.get(
-            url, FEED_ACCEPT, self._settings.max_feed_bytes, etag=etag, last_modified=last_modified
+            url,
+            FEED_ACCEPT,
+            self._settings.max_feed_bytes,
+            etag=etag,
+            last_modified=last_modified,
+            previous=previous,
         )
 
     async def get_page(
-        self, url: str, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        previous: CaptureRef | None = None,
     ) -> FetchResult:
         """An article page; refused without a request when robots.txt disallows it."""
         web_url(url)  # before robots.txt is looked up for its host
@@ -100,6 +127,7 @@ class Fetcher:
             etag=etag,
             last_modified=last_modified,
             page=True,
+            previous=previous,
         )
 
     async def _get_robots(self, url: str) -> tuple[int, bytes]:
@@ -136,6 +164,7 @@ class Fetcher:
         any_status: bool = False,
         truncate: bool = False,
         page: bool = False,
+        previous: CaptureRef | None = None,
     ) -> FetchResult:
         """GET ``url``; a 200 or a 304 comes back as a result, anything else raises
         (unless ``any_status``). A body over ``max_bytes`` is refused, or with
@@ -150,7 +179,7 @@ class Fetcher:
                 async with asyncio.timeout(self._settings.timeout):
                     transport = self._page_transport if page else self._feed_transport
                     return await self._get(
-                        transport, url, target, headers, max_bytes, any_status, truncate
+                        transport, url, target, headers, max_bytes, any_status, truncate, previous
                     )
         except TimeoutError:
             raise FetchError(url, f"fetch: timed out after {self._settings.timeout:g}s") from None
@@ -168,10 +197,11 @@ class Fetcher:
         max_bytes: int,
         any_status: bool,
         truncate: bool,
+        previous: CaptureRef | None,
     ) -> FetchResult:
         response, hops = await self._follow(transport, url, target, headers)
         try:
-            return await self._read(response, hops, url, max_bytes, any_status, truncate)
+            return await self._read(response, hops, url, max_bytes, any_status, truncate, previous)
         finally:
             await response.aclose()
 
@@ -194,7 +224,10 @@ class Fetcher:
             location = response.headers.get("location")
             if not (response.is_redirect and location):
                 return response, hops
-            await response.aclose()
+            try:
+                self._capture(response, await received(response, ERROR_BODY_BYTES, True))
+            finally:
+                await response.aclose()
             if len(hops) == MAX_REDIRECTS:
                 raise FetchError(url, f"fetch: more than {MAX_REDIRECTS} redirects")
             target = target.join(location)
@@ -211,35 +244,27 @@ class Fetcher:
         max_bytes: int,
         any_status: bool,
         truncate: bool,
+        previous: CaptureRef | None,
     ) -> FetchResult:
         status = response.status_code
         if status not in (200, 304) and not any_status:
+            # Kept as evidence of what the server said, within a small bound of its own.
+            body = await received(response, ERROR_BODY_BYTES, truncate=True)
+            self._capture(response, body)
             retry_after = retry_after_seconds(response.headers.get("retry-after"))
             raise FetchError(url, status_message(status), status, retry_after)
         too_large = FetchError(url, f"fetch: body larger than {max_bytes} bytes", status)
         # The body as sent, counted while streaming; decoded below within the cap, so a
         # decompression bomb is cut off rather than inflated (see decode.py).
-        chunks: list[bytes] = []
-        size = 0
-        encodings = content_encodings(response.headers.get("content-encoding"))
-        if status == 304:
-            pass  # no body, by definition (RFC 9110 15.4.5)
-        elif response.is_stream_consumed:
-            # Read already, and so decoded, before it reached us (mock transports do).
-            chunks, encodings = [response.content], []
-            size = len(response.content)
-        else:
-            async for chunk in response.aiter_raw():
-                size += len(chunk)
-                chunks.append(chunk)
-                if size > max_bytes:
-                    if not truncate:
-                        raise too_large
-                    break
-        if size > max_bytes and not truncate:
+        body = await received(response, max_bytes, truncate)
+        capture = self._capture(response, body, previous)
+        if body.truncated and not truncate:
             raise too_large
+        encodings = (
+            [] if body.decoded else content_encodings(response.headers.get("content-encoding"))
+        )
         try:
-            content = decode_body(b"".join(chunks), encodings, max_bytes, partial=truncate)
+            content = decode_body(body.content, encodings, max_bytes, partial=truncate)
         except BodyTooLarge:
             raise too_large from None
         except UndecodableBody as e:
@@ -251,7 +276,18 @@ class Fetcher:
             headers={k.lower(): v for k, v in response.headers.items()},
             content=content,
             moved_to=moved_to(hops),
+            capture=capture,
         )
+
+    def _capture(
+        self, response: httpx.Response, body: Received, previous: CaptureRef | None = None
+    ) -> CaptureRef | None:
+        """The exchange written as WARC records, when this fetcher keeps captures."""
+        if self.captures is None:
+            return None
+        if response.status_code == 304 and not self.captures.not_modified:
+            return previous  # left to the poll log: nothing to build a record of
+        return self.captures.exchange(exchange_of(response, body), previous)
 
 
 @functools.lru_cache(maxsize=PARSED_URLS)

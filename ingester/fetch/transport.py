@@ -76,6 +76,25 @@ def _wire_headers(headers: httpx.Headers) -> list[tuple[str, str]]:
     return [(name.decode(encoding), value.decode(encoding)) for name, value in headers.raw]
 
 
+def _wire_facts(response: aiohttp.ClientResponse) -> dict[str, Any]:
+    """What a capture of record needs beyond status and headers (capture.py): the protocol
+    and reason as received, the headers aiohttp actually sent, and the server's address,
+    read now, while the connection is still the response's."""
+    connection = response.connection
+    peer = (
+        connection.transport.get_extra_info("peername")
+        if connection and connection.transport
+        else None
+    )
+    version = response.version or aiohttp.HttpVersion11
+    return {
+        "http_version": f"HTTP/{version.major}.{version.minor}".encode("ascii"),
+        "reason_phrase": (response.reason or "").encode("latin-1", "replace"),
+        "sent_headers": [(str(k), str(v)) for k, v in response.request_info.headers.items()],
+        "peer": peer[0] if peer else None,
+    }
+
+
 class AiohttpTransport(httpx.AsyncBaseTransport):
     """GET requests over one aiohttp session, made on first use (inside the running loop)."""
 
@@ -100,6 +119,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             headers=response.raw_headers,
             stream=_Body(request, response),
             request=request,
+            extensions=_wire_facts(response),
         )
 
     def _timeout(self, phases: dict[str, float | None]) -> aiohttp.ClientTimeout:

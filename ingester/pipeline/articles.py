@@ -9,14 +9,15 @@ import logging
 import time
 from collections.abc import Sequence
 from concurrent.futures import Executor
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 
 from ..clock import Clock, iso
 from ..config import Settings
-from ..errors import ExtractError, FetchError
+from ..errors import ExtractError, FetchError, NotFound
 from ..extract import extract_page
-from ..fetch import Fetcher
+from ..fetch import Fetcher, stored_content
 from ..store import Store
 from ..types import (
     ArticleForUpdate,
@@ -114,6 +115,7 @@ class ArticleWork:
                     url,
                     known.page_etag if known else None,
                     known.page_last_modified if known else None,
+                    previous=known.capture if known else None,
                 )
             except FetchError as e:
                 return record(linked, known, error=e.message)
@@ -124,6 +126,7 @@ class ArticleWork:
             sha256=hashlib.sha256(fetched.content).hexdigest(),
             etag=fetched.etag,
             last_modified=fetched.last_modified,
+            capture=fetched.capture,
         )
         urls = ArticleUrls(linked=url, final=fetched.final_url)
         if known is not None and known.page_sha256 == page.sha256:
@@ -167,6 +170,7 @@ class ArticleWork:
         version = None
         if changed:
             version = self._version(known, entry, feed_section, extracted, page)
+            self._record_conversion(version, known)
         if version is None and known is None:
             # Nothing archived yet and nothing to archive: the failure is on the poll's record.
             return ArticleOutcome(url=urls.linked, error=error or "nothing to archive")
@@ -199,7 +203,7 @@ class ArticleWork:
         page: PageToStore | None,
         kind: VersionKind = "edit",
     ) -> VersionToStore | None:
-        return decide.new_version(
+        version = decide.new_version(
             known,
             entry,
             feed_section,
@@ -208,6 +212,24 @@ class ArticleWork:
             iso(self.clock()),
             kind,
         )
+        if version is None or page is None or page.capture is None:
+            return version
+        # Its bytes are in the capture, not in raw_pages, which raw_sha256 refers to.
+        return replace(version, capture=page.capture, raw_sha256=None)
+
+    def _record_conversion(
+        self, version: VersionToStore | None, known: ArticleForUpdate | None
+    ) -> None:
+        """The rendering beside the response it came from, as a WARC conversion record,
+        written (and flushed) before the version's row commits. Not for the rendering the
+        article shows already (new bytes, same text); a return to an older rendering gets
+        one, a few hundred bytes, as telling it apart would take a read of the archive."""
+        captures = self.fetcher.captures
+        if version is None or version.capture is None or captures is None:
+            return
+        if known is not None and known.latest_sha256 == version.hash:
+            return
+        captures.conversion(version.capture, version.text, version.extractor)
 
     # -- re-extraction ------------------------------------------------------------------------
 
@@ -217,7 +239,10 @@ class ArticleWork:
         A rendering that changes is recorded as a re-extraction: the extractor changed, not
         the article.
         """
-        content = self.store.raw_page(stored.page_sha256)
+        try:
+            content = self._stored_page(stored)
+        except NotFound as e:
+            return ArticleOutcome(url=stored.url, error=str(e))
         fetched = FetchResult(stored.url, stored.url, 200, {}, content)
         try:
             extracted = await self._extract(fetched)
@@ -225,12 +250,20 @@ class ArticleWork:
             return ArticleOutcome(url=stored.url, error=e.message)
         known = self.store.find_article(stored.url)
         entry, section = self.store.latest_entry(stored.article_id)
-        page = PageToStore(content, stored.page_sha256, None, None)
+        page = PageToStore(content, stored.page_sha256, None, None, stored.capture)
         version = self._version(known, entry, section, extracted, page, kind="reextraction")
         if version is None:
             return ArticleOutcome(url=stored.url, error="extract: no text on the stored page")
+        self._record_conversion(version, known)
         outcome = self.store.add_reextraction(stored.article_id, version, self.clock())
         return ArticleOutcome(url=stored.url, new_version=outcome.new_version)
+
+    def _stored_page(self, stored: StoredPage) -> bytes:
+        """The page's bytes from its WARC capture, or from raw_pages for a page fetched
+        before captures were kept."""
+        if stored.capture is None:
+            return self.store.raw_page(stored.page_sha256)
+        return stored_content(stored.capture, self.settings.max_page_bytes)
 
     async def _reextract_if_outdated(self, known: ArticleForUpdate | None) -> bool:
         """Before a changed page is compared with the archive, re-read the previous page

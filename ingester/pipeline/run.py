@@ -22,7 +22,7 @@ from datetime import datetime
 
 from ..clock import Clock, iso, utcnow
 from ..config import Settings
-from ..errors import ExtractError, FetchError, ParseError, StoreError
+from ..errors import ExtractError, FetchError, NotFound, ParseError, StoreError
 from ..fetch import Fetcher
 from ..fetch.headers import cache_interval
 from ..parse import advertised_feeds, parse_feed
@@ -32,6 +32,7 @@ from ..store.identity import several_stories, stories_apart
 from ..types import (
     ArticleOutcome,
     ArticleUrls,
+    CaptureRef,
     FeedForUpdate,
     FetchOutcome,
     FetchResult,
@@ -118,7 +119,9 @@ class Pipeline(ArticleWork):
 
     async def _poll_feed(self, feed: FeedForUpdate, started: datetime, clock: float) -> PollResult:
         try:
-            fetched = await self.fetcher.get_feed(feed.url, feed.etag, feed.last_modified)
+            fetched = await self.fetcher.get_feed(
+                feed.url, feed.etag, feed.last_modified, previous=feed.capture
+            )
         except FetchError as e:
             status = decide.failed_poll_status(e.status)
             result = PollResult(
@@ -143,17 +146,17 @@ class Pipeline(ArticleWork):
         kept = decide.kept_interval(hint, feed)
         if fetched.not_modified:
             result = PollResult(feed.label, "not_modified", 304, server_interval=kept)
-            return self._finish(feed, result, started, clock, **updates)
+            return self._finish(feed, result, started, clock, fetched.capture, **updates)
         digest = hashlib.sha256(fetched.content).hexdigest()
         if digest == feed.content_sha256:
             # The same bytes as last time: nothing to parse, nothing new.
             result = PollResult(feed.label, "unchanged", fetched.status, server_interval=kept)
-            return self._finish(feed, result, started, clock, **updates)
+            return self._finish(feed, result, started, clock, fetched.capture, **updates)
         try:
             parsed = parse_feed(fetched.content, fetched.headers, fetched.final_url)
         except ParseError as e:
             result = PollResult(feed.label, "error", fetched.status, error=e.message)
-            return self._finish(feed, result, started, clock)
+            return self._finish(feed, result, started, clock, fetched.capture)
         gate = asyncio.Semaphore(self.settings.page_concurrency)
 
         entries = decide.distinct_entries(parsed.entries)
@@ -183,7 +186,14 @@ class Pipeline(ArticleWork):
             # validators are cleared ("" is stored as no validator; None keeps the old).
             digest, updates = "", {**updates, "etag": "", "last_modified": ""}
         return self._finish(
-            feed, result, started, clock, title=parsed.title, content_sha256=digest, **updates
+            feed,
+            result,
+            started,
+            clock,
+            fetched.capture,
+            title=parsed.title,
+            content_sha256=digest,
+            **updates,
         )
 
     def _stories_apart(
@@ -222,11 +232,12 @@ class Pipeline(ArticleWork):
         result: PollResult,
         started: datetime,
         clock: float,
+        capture: CaptureRef | None = None,
         **feed_updates: str | None,
     ) -> PollResult:
         result = replace(result, duration_ms=int((time.monotonic() - clock) * 1000))
         due = next_poll_at(feed, result, self.clock(), self.settings, self.rng)
-        self._polls.append(PollRecord(feed, result, started, due, feed_updates))
+        self._polls.append(PollRecord(feed, result, started, due, feed_updates, capture))
         if len(self._polls) >= POLL_BATCH:
             self.flush()
         level = decide.poll_log_level(result.status)
@@ -260,7 +271,7 @@ class Pipeline(ArticleWork):
         the feeds it advertises are told.
         """
         started, clock = self.clock(), time.monotonic()
-        fetched = await self.fetcher.get_feed(url)
+        fetched = await self.fetcher.get_feed(url, previous=self._last_capture(url))
         try:
             parsed = parse_feed(fetched.content, fetched.headers, fetched.final_url)
         except ParseError:
@@ -286,6 +297,17 @@ class Pipeline(ArticleWork):
         finally:
             self.flush()
         return FetchOutcome("feed", poll=poll, feed_title=parsed.title)
+
+    def _last_capture(self, url: str) -> CaptureRef | None:
+        """What ``url`` was last captured as, an article page or a feed: the same payload
+        again is a revisit of it."""
+        known = self.store.find_article(url)
+        if known is not None:
+            return known.capture
+        try:
+            return self.store.feeds_named([url], self.settings.default_interval)[0].capture
+        except NotFound:
+            return None
 
     async def _preview_article(self, url: str, fetched: FetchResult) -> Preview:
         known = self.store.find_article(url) or self.store.find_article(fetched.final_url)

@@ -12,7 +12,7 @@ import httpx
 
 from ..clock import Clock, utcnow
 from ..config import Settings
-from ..fetch import Fetcher
+from ..fetch import Captures, Fetcher
 from ..store import Store
 from .run import Pipeline
 from .workers import extraction_pool
@@ -26,17 +26,33 @@ async def open_pipeline(
     extraction_workers: bool = True,
     transport: httpx.AsyncBaseTransport | None = None,
     clock: Clock = utcnow,
+    captures: bool = True,
 ) -> AsyncIterator[Pipeline]:
     """A pipeline on the archive at ``db_path``; everything it opened is closed after.
 
     ``extraction_workers=False`` extracts in this process: a poller process is one core's
     work already. ``transport`` replaces the network (tests, the bench's profiles).
+    ``captures=False`` writes no WARC records (a dry run, which stores nothing).
     """
     store = Store(db_path)
     try:
         with contextlib.ExitStack() as stack:
             pool = stack.enter_context(extraction_pool()) if extraction_workers else None
-            async with Fetcher(settings, transport) as fetcher:
+            warcs = open_captures(settings, store) if captures else None
+            async with Fetcher(settings, transport, warcs) as fetcher:
                 yield Pipeline(settings, store, fetcher, executor=pool, clock=clock)
     finally:
         store.close()
+
+
+def open_captures(settings: Settings, store: Store) -> Captures:
+    """The WARC files this process writes for the archive in ``store``; a payload the
+    archive has captured before, at any URL, is written as a revisit of it."""
+    return Captures(
+        settings.warc_folder(store.path),
+        user_agent=settings.user_agent,
+        robots=settings.robots,
+        max_bytes=settings.warc_max_bytes,
+        not_modified=settings.warc_not_modified,
+        earlier=store.capture_with_digest,
+    )

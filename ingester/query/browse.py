@@ -12,6 +12,12 @@ from typing import Any
 
 from ..store.descriptions import TABLES
 from ..store.saved_queries import QUERIES
+from .replay import DEFAULT_PORT, replay_base
+
+# Where the reading room links captured versions: ``ingester replay`` as it starts by
+# default. Set by ``ingester serve --replay-url``, or for plain ``datasette`` in its
+# metadata: ``plugins: {ingester: {replay: URL}}``.
+REPLAY_BASE = replay_base("127.0.0.1", DEFAULT_PORT)
 
 # How each table reads best: what a foreign key to it shows, and its facets.
 _TABLE_VIEWS: dict[str, dict[str, Any]] = {
@@ -22,10 +28,13 @@ _TABLE_VIEWS: dict[str, dict[str, Any]] = {
 }
 
 
-def metadata(db_path: Path) -> dict[str, Any]:
+def metadata(db_path: Path, replay: str = REPLAY_BASE) -> dict[str, Any]:
     """Datasette metadata for an archive file (``ingester serve``, which has opened it with
-    the Store, so its schema is the newest)."""
-    return archive_metadata([db_path.stem], titled={db_path.stem})
+    the Store, so its schema is the newest), the reading room's replay links to ``replay``."""
+    return {
+        **archive_metadata([db_path.stem], titled={db_path.stem}),
+        "plugins": {"ingester": {"replay": replay}},
+    }
 
 
 def archive_metadata(databases: list[str], titled: set[str]) -> dict[str, Any]:
@@ -64,10 +73,10 @@ def _described(about: str, columns: dict[str, str]) -> str:
     )
 
 
-def serve(db_path: Path, host: str, port: int) -> None:
+def serve(db_path: Path, host: str, port: int, replay: str = REPLAY_BASE) -> None:
     """Run Datasette on the archive until Ctrl-C."""
     import uvicorn
     from datasette.app import Datasette
 
-    app = Datasette([str(db_path)], metadata=metadata(db_path)).app()
+    app = Datasette([str(db_path)], metadata=metadata(db_path, replay)).app()
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -7,6 +7,7 @@ import json
 import sqlite3
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from ..clock import iso
 from ..errors import NotFound
@@ -22,12 +23,19 @@ from ..types import (
     VersionToStore,
 )
 from ..urls import anchored, canonicalize
+from .captures import CAPTURE_COLUMNS
 from .identity import VERSION_FIELDS, rehome
 from .raw_pages import RawPages
 
 # Any form an article was seen under finds it; one post of a page holding several
 # (``…#a100632``) comes before the page (url_forms gives the parameters).
 BY_URL = "u.url IN (?, ?, ?) ORDER BY u.url = ? DESC LIMIT 1"
+
+
+_ARTICLE_FOR_UPDATE = (
+    *("id", "url", "page_etag", "page_last_modified", "page_sha256"),
+    *("latest_sha256", "latest_source", "latest_extractor", "first_seen_at"),
+)
 
 
 def url_forms(url: str) -> tuple[str, str, str, str]:
@@ -41,13 +49,17 @@ class ArticleRows(RawPages):
         one post of a page holding several (``…#a100632``) before the page."""
         row = self.db.execute(
             f"""SELECT a.id, a.url, a.page_etag, a.page_last_modified, a.page_sha256,
-                      v.sha256, v.source, v.extractor, a.first_seen_at
+                      v.sha256, v.source, v.extractor, a.first_seen_at, {CAPTURE_COLUMNS}
                FROM article_urls u JOIN articles a ON a.id = u.article_id
                LEFT JOIN versions v ON v.id = a.current_version_id
+               LEFT JOIN captures c ON c.id = a.capture_id
                WHERE {BY_URL}""",
             url_forms(url),
         ).fetchone()
-        return ArticleForUpdate(*row) if row else None
+        if row is None:
+            return None
+        fields: dict[str, Any] = dict(zip(_ARTICLE_FOR_UPDATE, row, strict=False))
+        return ArticleForUpdate(**fields, capture=self.capture_ref(row[9:]))
 
     def stories_at(self, feed_id: int, url: str) -> list[ParsedEntry]:
         """The entries of a feed archived as the article at ``url`` (its page's form)."""
@@ -98,11 +110,16 @@ class ArticleRows(RawPages):
             article_id, new_article = self._article_for(conn, urls, now)
             new_version = revisit = False
             if page is not None:
-                self._put_raw(conn, page, now)
+                # The page's bytes are kept once: in its WARC capture, or else here.
+                capture_id = None
+                if page.capture is not None:
+                    capture_id = self._put_capture(conn, page.capture)
+                else:
+                    self._put_raw(conn, page, now)
                 conn.execute(
-                    """UPDATE articles SET page_etag = ?, page_last_modified = ?, page_sha256 = ?
-                       WHERE id = ?""",
-                    (page.etag, page.last_modified, page.sha256, article_id),
+                    """UPDATE articles SET page_etag = ?, page_last_modified = ?, page_sha256 = ?,
+                           capture_id = ? WHERE id = ?""",
+                    (page.etag, page.last_modified, page.sha256, capture_id, article_id),
                 )
             if version is not None:
                 change = self._add_version(conn, article_id, version, now)
@@ -212,10 +229,12 @@ class ArticleRows(RawPages):
             "SELECT COALESCE(MAX(number), 0) + 1 FROM versions WHERE article_id = ?",
             (article_id,),
         ).fetchone()
+        capture_id = self._put_capture(conn, version.capture) if version.capture else None
         cursor = conn.execute(
             f"""INSERT INTO versions (article_id, number, fetched_at, sha256, {columns},
-                    text, word_count, source, extractor, changed_fields, raw_sha256, kind)
-                VALUES ({",".join("?" * (len(VERSION_FIELDS) + 11))})""",
+                    text, word_count, source, extractor, changed_fields, raw_sha256, kind,
+                    capture_id)
+                VALUES ({",".join("?" * (len(VERSION_FIELDS) + 12))})""",
             (
                 article_id,
                 number,
@@ -229,6 +248,7 @@ class ArticleRows(RawPages):
                 json.dumps(changed),
                 version.raw_sha256,
                 "first" if number == 1 else version.kind,
+                capture_id,
             ),
         )
         conn.execute(
@@ -261,7 +281,8 @@ class ArticleRows(RawPages):
         """Each article's last fetched page, with the feed entry that pointed at it."""
         where, params = ("WHERE a.id = ?", [self.article_id(url)]) if url else ("", [])
         rows = self.db.execute(
-            f"SELECT a.id, a.url, a.page_sha256 FROM articles a {where} ORDER BY a.id",
+            f"""SELECT a.id, a.url, a.page_sha256, {CAPTURE_COLUMNS} FROM articles a
+                LEFT JOIN captures c ON c.id = a.capture_id {where} ORDER BY a.id""",
             params,
         ).fetchall()
         return [
@@ -269,6 +290,7 @@ class ArticleRows(RawPages):
                 article_id=r[0],
                 url=r[1],
                 page_sha256=r[2],
+                capture=self.capture_ref(r[3:]),
             )
             for r in rows
             if r[2] is not None

@@ -32,6 +32,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "moved it from url.",
             "gone_at": "When the feed answered 410 Gone; it is not polled after that.",
             "content_sha256": "SHA-256 of the feed's last body: the same body again is not parsed.",
+            "capture_id": "The feed's last captured response: a body with the same payload is "
+            "written as a revisit of it.",
             "server_interval": "The least seconds between polls the server asked for "
             "(Cache-Control max-age, Expires, RSS ttl, sy:updatePeriod).",
         },
@@ -63,7 +65,10 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "last_checked_at": "When its page was last looked at.",
             "page_etag": "ETag of the page as last fetched.",
             "page_last_modified": "Last-Modified of the page as last fetched.",
-            "page_sha256": "SHA-256 of the page's bytes as last fetched (see raw_pages).",
+            "page_sha256": "SHA-256 of the page's bytes as last fetched, decoded: the same "
+            "bytes again are not extracted again.",
+            "capture_id": "The page's last captured response (see captures): a payload the "
+            "same as it is written as a revisit of it.",
             "last_error": "Why the last look at the page failed; empty when it did not.",
             "last_error_at": "When a look at the page last failed.",
             "current_version_id": "The version the article showed at its last successful look.",
@@ -96,7 +101,9 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
     "raw_pages": (
-        "Fetched pages, compressed, stored once per distinct content.",
+        "Pages fetched before captures were kept, compressed, stored once per distinct "
+        "content. Since then a page's bytes are in its WARC capture only (captures); "
+        "re-extraction reads them from there.",
         {
             "sha256": "SHA-256 of the page's bytes: its key.",
             "encoding": "How content is compressed: zstd (zlib in archives from before 0.2).",
@@ -131,9 +138,28 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "extractor": "What extracted it: trafilatura and its version, or feed.",
             "changed_fields": "JSON list of the fields that differ from the version shown "
             "before this one.",
-            "raw_sha256": "The page it was extracted from (see raw_pages).",
+            "raw_sha256": "The page it was extracted from, for pages fetched before captures "
+            "were kept (see raw_pages); empty when capture_id says where its bytes are.",
+            "capture_id": "The WARC response record the page came in (see captures).",
             "kind": "first, edit (the publisher changed it) or reextraction (a newer "
             "extractor read the same page differently).",
+        },
+    ),
+    "captures": (
+        "Captures of record: the WARC/1.1 response records article pages and feeds came in, "
+        "as the server sent them (headers, Content-Encoding kept). Every exchange is in the "
+        "WARC files (archive.warcs/ beside the archive); the ones versions, articles and "
+        "feeds point at have a row here. Replay them with `ingester replay`, check them "
+        "with `ingester warc check`.",
+        {
+            "id": "Row id.",
+            "record_id": "The response's WARC-Record-ID.",
+            "url": "WARC-Target-URI: the URL fetched (after any redirect).",
+            "captured_at": "WARC-Date: when the response came, UTC, to the microsecond.",
+            "payload_digest": "WARC-Payload-Digest: SHA-256 (base32) of the payload as sent.",
+            "file": "The WARC file, relative to the archive's folder (else absolute).",
+            "offset": "Where the record's gzip member starts in the file, in bytes.",
+            "length": "The gzip member's length in bytes.",
         },
     ),
     "daemon": (

@@ -11,11 +11,11 @@ from typing import Any, cast
 from ..clock import iso
 from ..errors import NotFound
 from ..types import FeedForUpdate, FeedSpec, PollRecord, PollResult
-from .connection import Connection
+from .captures import CAPTURE_COLUMNS, CaptureRows
 from .rows import FeedHealth
 
 
-class FeedRows(Connection):
+class FeedRows(CaptureRows):
     def sync_feeds(self, specs: Sequence[FeedSpec], now: datetime) -> None:
         """Make the feed rows follow the config: add, update, deactivate the removed ones."""
         urls = [spec.url for spec in specs]
@@ -39,24 +39,28 @@ class FeedRows(Connection):
                 "INSERT INTO feeds (url, active, added_at) VALUES (?, 0, ?) ON CONFLICT DO NOTHING",
                 (url, iso(now)),
             )
-        return self._feeds("WHERE url = ?", [url])[0]
+        return self._feeds("WHERE f.url = ?", [url])[0]
 
     def due_feeds(self, now: datetime, default_interval: int) -> list[FeedForUpdate]:
         return self._feeds(
-            "WHERE active = 1 AND gone_at IS NULL"
-            " AND (next_poll_at IS NULL OR next_poll_at <= ?) ORDER BY next_poll_at",
+            "WHERE f.active = 1 AND f.gone_at IS NULL"
+            " AND (f.next_poll_at IS NULL OR f.next_poll_at <= ?) ORDER BY f.next_poll_at",
             [iso(now)],
             default_interval,
         )
 
     def active_feeds(self, default_interval: int) -> list[FeedForUpdate]:
-        return self._feeds("WHERE active = 1 AND gone_at IS NULL ORDER BY id", [], default_interval)
+        return self._feeds(
+            "WHERE f.active = 1 AND f.gone_at IS NULL ORDER BY f.id", [], default_interval
+        )
 
     def feeds_named(self, names: Iterable[str], default_interval: int) -> list[FeedForUpdate]:
         found = []
         for name in names:
             rows = self._feeds(
-                "WHERE name = ? OR url = ? OR poll_url = ?", [name, name, name], default_interval
+                "WHERE f.name = ? OR f.url = ? OR f.poll_url = ?",
+                [name, name, name],
+                default_interval,
             )
             if not rows:
                 raise NotFound(f"no feed named {name!r} in the archive or the config")
@@ -67,8 +71,10 @@ class FeedRows(Connection):
         self, where: str, params: Sequence[Any], default_interval: int = 1800
     ) -> list[FeedForUpdate]:
         rows = self.db.execute(
-            "SELECT id, COALESCE(poll_url, url), name, section, interval, etag, last_modified,"
-            f" consecutive_failures, content_sha256, server_interval FROM feeds {where}",
+            "SELECT f.id, COALESCE(f.poll_url, f.url), f.name, f.section, f.interval, f.etag,"
+            " f.last_modified, f.consecutive_failures, f.content_sha256, f.server_interval,"
+            f" {CAPTURE_COLUMNS} FROM feeds f LEFT JOIN captures c ON c.id = f.capture_id"
+            f" {where}",
             params,
         ).fetchall()
         return [
@@ -83,6 +89,7 @@ class FeedRows(Connection):
                 consecutive_failures=r[7],
                 content_sha256=r[8],
                 server_interval=r[9],
+                capture=self.capture_ref(r[10:]),
             )
             for r in rows
         ]
@@ -143,6 +150,12 @@ class FeedRows(Connection):
             for r in records
         ]
         with self._write() as conn:
+            for r in records:
+                if r.capture is not None and r.capture != r.feed.capture:
+                    conn.execute(
+                        "UPDATE feeds SET capture_id = ? WHERE id = ?",
+                        (self._put_capture(conn, r.capture), r.feed.id),
+                    )
             conn.executemany(
                 """INSERT INTO polls (feed_id, started_at, duration_ms, status, http_status,
                        new_articles, new_versions, error, page_errors)

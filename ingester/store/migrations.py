@@ -202,6 +202,27 @@ BEGIN
 END;
 """
 
+# Captures of record: the WARC response records pages and feeds were read from
+# (fetch/capture.py). A version points at the response it was extracted from; an article
+# and a feed at their last one, which an identical payload's revisit refers to.
+SCHEMA_V7 = """
+CREATE TABLE captures (
+    id INTEGER PRIMARY KEY,
+    record_id TEXT NOT NULL UNIQUE,
+    url TEXT NOT NULL,
+    captured_at TEXT NOT NULL,
+    payload_digest TEXT NOT NULL,
+    file TEXT NOT NULL,
+    offset INTEGER NOT NULL,
+    length INTEGER NOT NULL
+);
+CREATE INDEX captures_url ON captures (url, captured_at);
+CREATE INDEX captures_digest ON captures (payload_digest);
+ALTER TABLE versions ADD COLUMN capture_id INTEGER REFERENCES captures (id);
+ALTER TABLE articles ADD COLUMN capture_id INTEGER REFERENCES captures (id);
+ALTER TABLE feeds ADD COLUMN capture_id INTEGER REFERENCES captures (id);
+"""
+
 MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     SCHEMA_V1,
     SCHEMA_V2,
@@ -209,6 +230,7 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     SCHEMA_V4,
     SCHEMA_V5,
     SCHEMA_V6,
+    SCHEMA_V7,
 )
 
 

@@ -9,13 +9,14 @@ from typing import Any, cast
 
 from ..errors import NotFound
 from .articles import ArticleRows
+from .capture_queries import CaptureQueries
 from .feeds import FeedRows
 from .identity import VERSION_FIELDS
 from .rows import ExportedVersion, SearchHit, VersionSummary, VersionText
 from .saved_queries import SEARCH_SNIPPET
 
 
-class Queries(ArticleRows, FeedRows):
+class Queries(CaptureQueries, ArticleRows, FeedRows):
     def versions(self, url: str) -> list[VersionSummary]:
         article_id = self.article_id(url)
         rows = self.db.query(

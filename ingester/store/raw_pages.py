@@ -11,14 +11,14 @@ import zstandard
 from ..clock import iso
 from ..errors import NotFound
 from ..types import PageToStore
-from .connection import Connection
+from .captures import CaptureRows
 
 # Raw pages: zstd at level 3 is as small as zlib at 6 on news pages and five times faster
 # (docs/performance.md); pages stored by earlier releases stay zlib and are read as such.
 _ZSTD = zstandard.ZstdCompressor(level=3)
 
 
-class RawPages(Connection):
+class RawPages(CaptureRows):
     def _put_raw(self, conn: sqlite3.Connection, page: PageToStore, now: datetime) -> None:
         """Content-addressed: identical pages are stored once."""
         conn.execute(

@@ -1,4 +1,4 @@
-"""What the reading room (ingester/query/room.py, a Datasette plugin) shows, read from the
+"""What the reading room (ingester/query/room/, a Datasette plugin) shows, read from the
 archive: an article with its timeline, two of its versions, the latest edits, the front
 page's lists and counts, search hits. Each function takes a plain ``sqlite3.Connection``:
 Datasette's own read-only one, in its thread."""
@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
+from ..types import CaptureRef
 from .articles import BY_URL, url_forms
+from .captures import CAPTURE_COLUMNS
 from .identity import VERSION_FIELDS
 from .saved_queries import MARKED_SNIPPET
 
@@ -34,6 +37,9 @@ class VersionView:
     raw_sha256: str | None
     word_count: int
     fields: dict[str, str | None]  # VERSION_FIELDS
+    # The WARC response it was extracted from (schema step 7); its page is there, not in
+    # raw_pages. Filled in by article_view only.
+    capture: CaptureRef | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row | tuple[Any, ...]) -> VersionView:
@@ -89,6 +95,8 @@ def article_view(conn: sqlite3.Connection, url: str) -> ArticleView | None:
             (article_id,),
         )
     ]
+    captures = version_captures(conn, article_id)
+    versions = [replace(v, capture=captures.get(v.number)) for v in versions]
     urls = conn.execute(
         "SELECT url, kind FROM article_urls WHERE article_id = ? ORDER BY kind, url",
         (article_id,),
@@ -107,6 +115,37 @@ def article_view(conn: sqlite3.Connection, url: str) -> ArticleView | None:
         urls=[(u, k) for u, k in urls],
         feeds=[(n, u) for n, u in feeds],
     )
+
+
+def version_captures(conn: sqlite3.Connection, article_id: int) -> dict[int, CaptureRef]:
+    """The WARC response each of an article's versions was extracted from, by number; none
+    in an archive from before captures were kept (schema step 7), which plain
+    ``datasette`` may show without upgrading it."""
+    has_captures = conn.execute(
+        "SELECT 1 FROM pragma_table_info('versions') WHERE name = 'capture_id'"
+    ).fetchone()
+    if not has_captures:
+        return {}
+    folder = _archive_folder(conn)
+    found = {}
+    for number, *row in conn.execute(
+        f"""SELECT v.number, {CAPTURE_COLUMNS} FROM versions v
+            JOIN captures c ON c.id = v.capture_id WHERE v.article_id = ?""",
+        (article_id,),
+    ):
+        record_id, url, date, digest, file, offset, length = row
+        path = Path(file) if Path(file).is_absolute() else folder / file
+        found[number] = CaptureRef(record_id, url, date, digest, str(path), offset, length)
+    return found
+
+
+def _archive_folder(conn: sqlite3.Connection) -> Path:
+    """The folder of the archive's file, which a capture's relative file name is taken
+    from (as CaptureRows.warc_path takes it)."""
+    for _, name, file in conn.execute("PRAGMA database_list"):
+        if name == "main" and file:
+            return Path(file).resolve().parent
+    return Path.cwd()
 
 
 def article_url(conn: sqlite3.Connection, article_id: int) -> str | None:

@@ -86,19 +86,17 @@ def one_story(archive: Archive, server: LocalServer) -> Archive:
 # -- identity and dedupe ---------------------------------------------------------------------
 
 
-def test_repolling_identical_content_adds_no_versions_and_no_raw_pages(one_story: Archive) -> None:
+def test_repolling_identical_content_adds_no_versions_and_no_captures(one_story: Archive) -> None:
     one_story.cli("poll", "--all")
-    counts = {
-        t: scalar(one_story.db, f"SELECT COUNT(*) FROM {t}") for t in ("versions", "raw_pages")
-    }
+    tables = ("versions", "captures", "raw_pages")
+    counts = {t: scalar(one_story.db, f"SELECT COUNT(*) FROM {t}") for t in tables}
 
     one_story.cli("poll", "--all")
     one_story.cli("poll", "--all")
 
-    after = {
-        t: scalar(one_story.db, f"SELECT COUNT(*) FROM {t}") for t in ("versions", "raw_pages")
-    }
-    assert after == counts == {"versions": 2, "raw_pages": 2}
+    after = {t: scalar(one_story.db, f"SELECT COUNT(*) FROM {t}") for t in tables}
+    # The two pages' and the feed's responses; the pages' bytes are in the WARC files only.
+    assert after == counts == {"versions": 2, "captures": 3, "raw_pages": 0}
 
 
 def test_one_article_from_two_feeds_is_stored_once_and_linked_to_both(
@@ -184,8 +182,9 @@ def test_a_version_records_its_fields_source_extractor_and_changes(
     [first, second] = query(
         one_story.db,
         "SELECT number, title, author, section, body, source, extractor, kind, changed_fields,"
-        " raw_sha256 IN (SELECT sha256 FROM raw_pages)"
+        " capture_id IN (SELECT id FROM captures WHERE url = ?)"
         " FROM versions WHERE title = ? ORDER BY number",
+        server.url("/story"),
         STORY.title,
     )
     body = "\n".join(STORY.paragraphs)
@@ -193,7 +192,7 @@ def test_a_version_records_its_fields_source_extractor_and_changes(
     assert str(first[6]).startswith("trafilatura ") and first[7] == "first"
     assert second[2:4] == ("Petro Shevchenko", "Local") and second[7] == "edit"
     assert json.loads(str(second[8])) == ["section", "author"]
-    assert first[9] == second[9] == 1  # each version points at the page it came from
+    assert first[9] == second[9] == 1  # each version points at the response it came from
 
 
 # -- re-extraction -------------------------------------------------------------------------------

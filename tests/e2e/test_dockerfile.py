@@ -72,10 +72,22 @@ def test_the_dockerfile_installs_and_starts_the_daemon(tmp_path: Path) -> None:
                 if (PROJECT / source).is_dir():
                     shutil.copytree(PROJECT / source, app / target)
                 elif target.endswith("/") or target == ".":
+                    (app / target).mkdir(parents=True, exist_ok=True)
                     shutil.copy2(PROJECT / source, app / target / Path(source).name)
                 else:
                     (app / target).parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(PROJECT / source, app / target)
+        elif keyword == "RUN" and rest.startswith("python -m venv /usr/local/"):
+            # The replay virtualenv, beside the interpreter's prefix, as in the image.
+            subprocess.run(
+                rest.replace("/usr/local/", f"{env_python}/"),
+                shell=True,
+                cwd=app,
+                env=env,
+                check=True,
+                capture_output=True,
+                timeout=600,
+            )
         elif keyword == "RUN" and not any(word in rest for word in ROOT_ONLY):
             assert rest.startswith("pip "), f"a RUN step this test cannot replay: {rest}"
             subprocess.run(
@@ -91,6 +103,8 @@ def test_the_dockerfile_installs_and_starts_the_daemon(tmp_path: Path) -> None:
         elif keyword == "HEALTHCHECK":
             healthcheck = exec_form(rest.split(" CMD ", 1)[1])
     assert cmd == ["ingester", "run"] and healthcheck
+    # Where `ingester replay` looks for pywb: a virtualenv named replay in sys.prefix.
+    assert (env_python / "replay" / "bin" / "wayback").exists()
 
     page = SamplePage("Container starts and archives", sentences("the container"))
     with LocalServer() as server:

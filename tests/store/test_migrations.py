@@ -39,10 +39,14 @@ def archive_at_schema_3(path: Path) -> None:
         store.save(urls, version(n, published, modified), T0)
     store.close()
     with closing(sqlite3.connect(path)) as conn:
-        # Back to schema 3: what the later steps added goes (step 6's title; steps 4 and 5
-        # change rows, not tables), and the version says the date step is still to come.
+        # Back to schema 3: what the later steps added goes (step 6's title, step 7's
+        # captures; steps 4 and 5 change rows, not tables), and the version says the date
+        # step is still to come.
         conn.execute("DROP TRIGGER articles_title")
         conn.execute("ALTER TABLE articles DROP COLUMN title")
+        for table in ("versions", "articles", "feeds"):
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN capture_id")
+        conn.execute("DROP TABLE captures")
         conn.execute("PRAGMA user_version = 3")
 
 

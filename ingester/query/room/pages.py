@@ -5,6 +5,7 @@ escaped by the templates (autoescape) or by ``marks.py``."""
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -13,11 +14,14 @@ from datasette.utils.asgi import NotFound, Request, Response
 from markupsafe import Markup
 
 from ...errors import NotFound as IngesterNotFound
+from ...fetch.records import stored_content
 from ...render.diff import paragraph_segments
 from ...store import reading
 from ...store.identity import VERSION_FIELDS
 from ...store.raw_pages import raw_content
 from ...store.reading import ArticleView, VersionView
+from ..browse import REPLAY_BASE
+from ..replay import replay_url
 from .atom import edits_feed
 from .chart import bars_svg
 from .marks import diff_html, snippet_html
@@ -32,6 +36,9 @@ EDITS_IN_FEED = 50
 # images, nothing else; no script runs, no request leaves (the sandbox and the policy
 # each forbid it).
 RAW_PAGE_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+# The most a captured page may decode to here: above the fetcher's default cap
+# (max_page_bytes), which every captured page was read within, and a bound all the same.
+RAW_PAGE_MAX_BYTES = 64 * 1024 * 1024
 
 
 def archive_database(datasette: Datasette) -> Database:
@@ -51,12 +58,24 @@ def diff_path(datasette: Datasette, url: str, a: int, b: int) -> str:
     return str(datasette.urls.path("/-/diff")) + "?" + urlencode({"url": url, "a": a, "b": b})
 
 
+def replay_path(datasette: Datasette, version: VersionView) -> str | None:
+    """The version's capture in ``ingester replay`` (pywb), as it was received; None for
+    a version with no capture. Where replay runs comes from the plugin's configuration
+    (``plugins: {ingester: {replay: URL}}``), by default where it starts by default."""
+    if version.capture is None:
+        return None
+    config = datasette.plugin_config("ingester") or {}
+    base = config.get("replay") if isinstance(config, dict) else None
+    return replay_url(str(base or REPLAY_BASE), version.capture.date, version.capture.url)
+
+
 async def _render(
     datasette: Datasette, request: Request, template: str, context: dict[str, Any]
 ) -> Response:
     links = {
         "article_path": partial(article_path, datasette),
         "diff_path": partial(diff_path, datasette),
+        "replay_path": partial(replay_path, datasette),
     }
     html = await datasette.render_template(template, {**links, **context}, request=request)
     return Response.html(html)
@@ -154,17 +173,26 @@ async def diff(datasette: Datasette, request: Request) -> Response:
 
 async def raw(datasette: Datasette, request: Request) -> Response:
     """The page as it was fetched (``?url=&version=``, or ``?sha=`` from the raw_pages
-    table), for the sandboxed frame, or as text (``&as=text``)."""
+    table), for the sandboxed frame, or as text (``&as=text``): from the version's WARC
+    capture, decoded as the fetcher decoded it, or from raw_pages for a version fetched
+    before captures were kept."""
     sha256 = request.args.get("sha")
-    if sha256 is None:
-        shown = (await _article(datasette, request)).version(_number(request, "version"))
-        if shown is None or shown.raw_sha256 is None:
-            raise NotFound("no captured page for this version (it was read from its feed)")
-        sha256 = shown.raw_sha256
     try:
+        if sha256 is None:
+            shown = (await _article(datasette, request)).version(_number(request, "version"))
+            if shown is not None and shown.capture is not None:
+                content = await asyncio.to_thread(stored_content, shown.capture, RAW_PAGE_MAX_BYTES)
+                return _raw_response(request, content)
+            if shown is None or shown.raw_sha256 is None:
+                raise NotFound("no captured page for this version (it was read from its feed)")
+            sha256 = shown.raw_sha256
         content = await archive_database(datasette).execute_fn(partial(raw_content, sha256=sha256))
     except IngesterNotFound as e:
         raise NotFound(str(e)) from e
+    return _raw_response(request, content)
+
+
+def _raw_response(request: Request, content: bytes) -> Response:
     as_text = request.args.get("as") == "text"
     return Response(
         content,
@@ -201,7 +229,7 @@ def _before(found: ArticleView, version: VersionView | None) -> VersionView | No
 
 
 def _raw_path(datasette: Datasette, url: str, version: VersionView) -> str | None:
-    if version.raw_sha256 is None:
+    if version.raw_sha256 is None and version.capture is None:
         return None
     query = urlencode({"url": url, "version": version.number})
     return str(datasette.urls.path("/-/raw")) + "?" + query

@@ -1,0 +1,169 @@
+"""`make bench`, captures of record: what writing WARC costs, and bytes per version.
+
+Two archives of the same nginx site (bench/site.py), one written with captures (every
+exchange as WARC records, pages' bytes in the WARC files only) and one without (today's
+raw_pages path, as before captures), polled by one in-process pipeline each with the
+extraction pool, in the same run and interleaved, so load on the machine falls on both:
+
+- re-poll of unchanged feeds (304), four rounds, the order swapped each round;
+- new articles on real pages (the extraction benchmark's, when ../shared/corpora is there),
+  three rounds of new URLs, the order swapped;
+
+each after a first round that warms caches and the extraction pool up and is not counted.
+
+The verdict is the ratio with captures to without, best round against best round: at
+least 0.95 for both phases (the issue's "under 5% of ingest throughput"). Bytes per
+version are the whole archive on disk (SQLite file and WARC files) over its versions.
+Exits 1 when a verdict fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+
+from bench import site
+from bench.eval_extraction import BENCHMARK, corpora_root
+from ingester.config import Settings
+from ingester.fetch.records import warc_files
+from ingester.pipeline import open_pipeline
+from ingester.store import Store
+from ingester.types import FeedSpec
+
+CEILING = 0.95  # capture may cost at most 5% of a phase's throughput
+NOW = datetime.now(UTC)
+REPOLL_ROUNDS = 4
+INGEST_ROUNDS = 3
+
+
+async def poll(db: Path, settings: Settings, captures: bool, feeds: int | None = None) -> float:
+    """One poll of the archive's feeds (the first ``feeds`` of them); its seconds."""
+    async with open_pipeline(settings, db, captures=captures) as pipeline:
+        due = pipeline.store.active_feeds(3600)
+        started = time.perf_counter()
+        await pipeline.poll(due[:feeds] if feeds else due)
+        return time.perf_counter() - started
+
+
+def on_disk(db: Path) -> int:
+    """The archive's bytes: its SQLite file, checkpointed, and its WARC files."""
+    with closing(sqlite3.connect(db)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    warcs = db.with_suffix(".warcs")
+    return db.stat().st_size + sum(p.stat().st_size for p in warcs.glob("*") if p.is_file())
+
+
+def warc_bytes(folder: Path) -> dict[str, int]:
+    """Compressed bytes by record type (responses split into pages and feeds)."""
+    sizes: dict[str, int] = {}
+    for path in warc_files(folder):
+        with open(path, "rb") as file:
+            records = ArchiveIterator(file)
+            for record in records:
+                kind = record.rec_type
+                if kind in ("response", "revisit"):
+                    uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+                    kind += " (feeds)" if uri.endswith(".xml") else " (pages, robots.txt)"
+                records.read_to_end(record)
+                sizes[kind] = sizes.get(kind, 0) + records.get_record_length()
+    return sizes
+
+
+def versions(db: Path) -> int:
+    with closing(sqlite3.connect(db)) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM versions").fetchone()[0])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--feeds", type=int, default=2000)
+    parser.add_argument("--hosts", type=int, default=200)
+    parser.add_argument("--new-articles", type=int, default=150)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    corpus = corpora_root() / BENCHMARK / "html"
+    workdir = Path(tempfile.mkdtemp(prefix="ingester-capture-cost-"))
+    layout = site.Layout(feeds=args.feeds, hosts=args.hosts, port=site.free_port())
+    web = site.Site(workdir / "site", layout)
+    web.write(corpus if corpus.is_dir() else None)
+    nginx = site.Nginx(workdir, web.root, layout.port, layout.hosts)
+    settings = Settings(concurrency=200, host_gap=0.0, private_pages=True, jitter=0.0)
+    archives = {True: workdir / "with" / "archive.db", False: workdir / "without" / "archive.db"}
+    try:
+        nginx.start(layout.feed_url(0))
+        for db in archives.values():
+            db.parent.mkdir()
+            store = Store(db)
+            store.sync_feeds([FeedSpec(layout.feed_url(n)) for n in range(layout.feeds)], NOW)
+            store.close()
+            asyncio.run(poll(db, settings, captures=db == archives[True]))
+        # Round 0 of each phase warms caches and the extraction pool up, and is dropped.
+        repoll: dict[bool, list[float]] = {True: [], False: []}
+        for round_ in range(REPOLL_ROUNDS + 1):
+            for captures in (True, False) if round_ % 2 else (False, True):
+                seconds = asyncio.run(poll(archives[captures], settings, captures))
+                if round_:
+                    repoll[captures].append(layout.feeds / seconds)
+        ingest: dict[bool, list[float]] = {True: [], False: []}
+        for round_ in range(INGEST_ROUNDS + 1):
+            day = site.EPOCH + timedelta(days=2 + round_)
+            web.add_new_items(args.new_articles, day, first_serial=10_000 * (round_ + 1))
+            for captures in (True, False) if round_ % 2 else (False, True):
+                db = archives[captures]
+                seconds = asyncio.run(poll(db, settings, captures, args.new_articles))
+                if round_:
+                    ingest[captures].append(args.new_articles / seconds)
+        return report(args, repoll, ingest, archives)
+    finally:
+        nginx.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def report(
+    args: argparse.Namespace,
+    repoll: dict[bool, list[float]],
+    ingest: dict[bool, list[float]],
+    archives: dict[bool, Path],
+) -> int:
+    ok = True
+    print(f"# captures of record: {args.feeds} feeds on {args.hosts} loopback hosts, one run")
+    print("| phase | with captures | without | ratio | verdict |")
+    print("|---|---|---|---|---|")
+    for name, rates, unit in (
+        ("re-poll, unchanged (304)", repoll, "feeds/s"),
+        ("new articles", ingest, "articles/s"),
+    ):
+        ratio = max(rates[True]) / max(rates[False])
+        ok &= ratio >= CEILING
+        print(
+            f"| {name} | {max(rates[True]):,.0f} {unit} | {max(rates[False]):,.0f} {unit} "
+            f"| {ratio:.2f} (at least {CEILING}) | {'pass' if ratio >= CEILING else 'FAIL'} |"
+        )
+    print("\n| archive | bytes on disk | versions | bytes per version |")
+    print("|---|---|---|---|")
+    for captures, label in ((False, "before: raw_pages in SQLite"), (True, "after: WARC files")):
+        size, count = on_disk(archives[captures]), versions(archives[captures])
+        print(f"| {label} | {size:,} | {count:,} | {size / max(count, 1):,.0f} |")
+    count = max(versions(archives[True]), 1)
+    db = archives[True]
+    print("\nWhere the bytes of the archive with captures are, per version:")
+    print(f"- SQLite file: {db.stat().st_size / count:,.0f}")
+    for kind, size in sorted(warc_bytes(db.with_suffix(".warcs")).items()):
+        print(f"- WARC {kind}: {size / count:,.0f}")
+    print(f"\nrounds (best taken): re-poll {repoll}, ingest {ingest}", file=sys.stderr)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
