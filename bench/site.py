@@ -335,8 +335,12 @@ class Site:
 # -- nginx ------------------------------------------------------------------------------
 
 
-def nginx_conf(workdir: Path, site: Path, port: int, hosts: int, user: str | None) -> str:
-    """One server block listening on 127.0.0.1 and every host address, serving ``site``.
+def nginx_conf(
+    workdir: Path, site: Path, port: int, hosts: int, user: str | None, gzip: bool = False
+) -> str:
+    """One server block listening on 127.0.0.1 and every host address, serving ``site``;
+    with ``gzip``, pages and feeds compressed for clients that accept it, as most of the
+    web serves them.
 
     Every path nginx would write to (pid, logs, temp folders) is inside ``workdir``.
     ``user`` is set only when running as root, where nginx would otherwise switch its
@@ -353,6 +357,7 @@ def nginx_conf(workdir: Path, site: Path, port: int, hosts: int, user: str | Non
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
     user_line = f"user {user};\n" if user else ""
+    compression = "gzip on;\n    gzip_types application/rss+xml;" if gzip else "gzip off;"
     return f"""# Written by bench/site.py for one benchmark run.
 {user_line}worker_processes 1;
 daemon off;
@@ -371,6 +376,7 @@ http {{
     keepalive_timeout 300s;
     sendfile on;
     tcp_nodelay on;
+    {compression}
     types {{
         application/rss+xml xml;
         text/html html;
@@ -402,7 +408,9 @@ def nginx_version(binary: str) -> str:
 class Nginx:
     """nginx in the foreground (``daemon off``), so the PID is our child's; stopped by it."""
 
-    def __init__(self, workdir: Path, site: Path, port: int, hosts: int) -> None:
+    def __init__(
+        self, workdir: Path, site: Path, port: int, hosts: int, gzip: bool = False
+    ) -> None:
         self.workdir = workdir
         self.port = port
         self.binary = nginx_binary()
@@ -413,7 +421,7 @@ class Nginx:
             import pwd
 
             user = f"{pwd.getpwuid(os.geteuid()).pw_name} {grp.getgrgid(os.getegid()).gr_name}"
-        self.conf.write_text(nginx_conf(workdir, site, port, hosts, user))
+        self.conf.write_text(nginx_conf(workdir, site, port, hosts, user, gzip))
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (workdir / "nginx-temp" / kind).mkdir(parents=True, exist_ok=True)
         self.proc: subprocess.Popen[bytes] | None = None

@@ -4,9 +4,11 @@ on long work, shared options, and the error rule (one line, exit 1)."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -18,7 +20,7 @@ import click
 from ..clock import utcnow
 from ..config import Config, Settings, load_config
 from ..daemon import daemon_health
-from ..errors import IngesterError, NotFound
+from ..errors import IngesterError, NotFound, ServeError
 from ..logs import configure_logging
 from ..pipeline import Pipeline, open_pipeline
 from ..store import Store
@@ -247,3 +249,18 @@ def follow_config(app: App) -> None:
     except (ProcessLookupError, PermissionError):
         return
     click.echo(f"told the daemon (pid {daemon['pid']}) to reload", err=True)
+
+
+def check_listen(host: str, port: int) -> None:
+    """Fail in one line when the address cannot be listened on. uvicorn would log its own
+    error and exit 3; a port taken in the instant between this check and uvicorn's own
+    bind still ends that way."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            # As uvicorn binds: SO_REUSEADDR, so a port left in TIME_WAIT is not "busy".
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as e:
+        reason = "the address is already in use" if e.errno == errno.EADDRINUSE else e.strerror
+        raise ServeError(f"cannot listen on {host}:{port}: {reason or e}") from e

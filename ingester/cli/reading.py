@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
-import socket
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,12 +11,11 @@ from pathlib import Path
 import click
 
 from ..clock import iso
-from ..errors import ServeError
 from ..query import browse
 from ..query.export import FORMATS, JSONL_NAME, write_export
 from ..query.wacz import write_wacz
 from ..render import version_diff
-from .app import App, json_option, plural
+from .app import App, check_listen, json_option, plural
 
 
 @click.command()
@@ -204,23 +201,8 @@ def _export_wacz(app: App, out: Path, feed: str | None, since: str | None) -> No
 def serve(app: App, host: str, port: int, replay_url: str) -> None:
     """Browse the archive in Datasette, with descriptions and saved queries."""
     app.reader().close()  # brings an archive made by an older release up to date, if it may
-    _check_listen(host, port)
+    check_listen(host, port)
     # Ctrl-C is the way to stop it, also before the server has taken the signal over.
     with contextlib.suppress(KeyboardInterrupt):
         click.echo(f"Datasette on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
         browse.serve(app.db_path, host, port, replay=replay_url)
-
-
-def _check_listen(host: str, port: int) -> None:
-    """Fail in one line when the address cannot be listened on. uvicorn would log its own
-    error and exit 3; a port taken in the instant between this check and uvicorn's own
-    bind still ends that way."""
-    try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        with socket.socket(family, socket.SOCK_STREAM) as probe:
-            # As uvicorn binds: SO_REUSEADDR, so a port left in TIME_WAIT is not "busy".
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            probe.bind((host, port))
-    except OSError as e:
-        reason = "the address is already in use" if e.errno == errno.EADDRINUSE else e.strerror
-        raise ServeError(f"cannot listen on {host}:{port}: {reason or e}") from e

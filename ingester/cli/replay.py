@@ -7,8 +7,7 @@ import contextlib
 import click
 
 from ..query.replay import DEFAULT_PORT, serve_replay
-from .app import App
-from .reading import _check_listen
+from .app import App, check_listen
 
 
 @click.command()
@@ -29,7 +28,7 @@ def replay(app: App, host: str, port: int) -> None:
     captured version there (`ingester serve --replay-url`).
     """
     folder = app.config(required=False).settings.warc_folder(app.db_path)
-    _check_listen(host, port)
+    check_listen(host, port)
 
     def ready(url: str) -> None:
         click.echo(f"pywb replay on {url} (Ctrl-C stops it)", err=True)

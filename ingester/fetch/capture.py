@@ -22,14 +22,7 @@ from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
 from ..types import CaptureRef
-from .warcfiles import (
-    COMPRESSED_LEVEL,
-    GZIP_LEVEL,
-    Placed,
-    WarcFiles,
-    close_abandoned,
-    gzip_member,
-)
+from .warcfiles import GZIP_LEVEL, STORED, Placed, WarcFiles, close_abandoned, gzip_member
 
 IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
@@ -61,7 +54,12 @@ def payload_digest(body: bytes) -> str:
     return "sha256:" + base64.b32encode(hashlib.sha256(body).digest()).decode("ascii")
 
 
-class _Writer(WARCWriter):  # type: ignore[misc]
+def software() -> str:
+    """What writes the records, for warcinfo."""
+    return f"ingester/{version('ingester')} (warcio/{version('warcio')})"
+
+
+class Sha256Writer(WARCWriter):  # type: ignore[misc]
     """warcio's record builder with SHA-256 digests, the archive's hash everywhere."""
 
     @staticmethod
@@ -88,9 +86,9 @@ class Captures:
         self.not_modified = not_modified  # 304s are written as revisits too
         self._earlier = earlier
         self._out = io.BytesIO()
-        self._builder = _Writer(self._out, gzip=False, warc_version="1.1")
+        self._builder = Sha256Writer(self._out, gzip=False, warc_version="1.1")
         self._info = {
-            "software": f"ingester/{version('ingester')} (warcio/{version('warcio')})",
+            "software": software(),
             "format": "WARC File Format 1.1",
             "conformsTo": CONFORMS_TO,
             "hostname": platform.node(),
@@ -118,7 +116,7 @@ class Captures:
         else:
             response = self._response(exchange, digest)
         request = self._request(exchange, response)
-        level = GZIP_LEVEL if exchange.decoded or not _encoded(exchange) else COMPRESSED_LEVEL
+        level = STORED if _compressed(exchange) else GZIP_LEVEL
         placed, _ = self._files.append([gzip_member(response, level), gzip_member(request)])
         if exchange.status != 200 or _is_revisit(response):
             return previous if exchange.status in (200, 304) else None
@@ -244,11 +242,15 @@ def _warc_fields(record: bytes) -> dict[str, str]:
     return dict(line.split(": ", 1) for line in head if ": " in line)
 
 
-def _encoded(exchange: Exchange) -> bool:
-    """The payload came compressed (Content-Encoding other than identity)."""
-    return any(
-        name.lower() == "content-encoding" and value.strip().lower() not in ("", "identity")
-        for name, value in exchange.response_headers
+def _compressed(exchange: Exchange) -> bool:
+    """The payload came compressed by the server (Content-Encoding, kept as it came)."""
+    return (
+        not exchange.decoded
+        and len(exchange.body) > 0
+        and any(
+            name.lower() == "content-encoding" and value.strip().lower() not in ("", "identity")
+            for name, value in exchange.response_headers
+        )
     )
 
 

@@ -27,13 +27,15 @@ log = logging.getLogger("ingester")
 
 OPEN = ".open"
 SUFFIX = ".warc.gz"
-# zlib's level 3, not warcio's 9 nor zlib's default 6: on the extraction benchmark's real
-# pages (179 KB on average) level 6 takes 3.4 ms a page and level 3 1.6 ms for 12% more
-# bytes, and capture is in the path of every fetch (a WARC file can be recompressed later;
-# the time is spent once per fetch). A payload already compressed by the server (gzip, br)
-# gains nothing from any level: level 1 costs it least (0.56 ms).
-GZIP_LEVEL = 3
-COMPRESSED_LEVEL = 1
+# zlib's level 1, not warcio's 9 nor zlib's default 6: capture is in the path of every
+# fetch. On the extraction benchmark's real pages (179 KB on average) level 6 takes 3.4 ms
+# a page, level 3 1.6 ms and level 1 1.1 ms, for 19% and 6% more bytes than 6. A WARC
+# file can be recompressed later; the time is spent at every fetch (bench/capture_cost.py
+# measures it against no capture). A payload the server compressed already (gzip, br:
+# most of the web) gains nothing from any level: it is stored (level 0, 0.02 ms against
+# 0.56 ms at level 1), its few hundred bytes of headers with it.
+GZIP_LEVEL = 1
+STORED = 0
 
 
 @dataclass(frozen=True, slots=True)

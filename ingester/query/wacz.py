@@ -34,7 +34,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.metadata import version
 from itertools import groupby
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -44,11 +43,9 @@ from cdxj_indexer import CDXJIndexer
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeadersParserException as BadHeaders
-from warcio.utils import Digester
-from warcio.warcwriter import WARCWriter
 
 from ..errors import NotFound, StoreError
-from ..fetch.capture import CONFORMS_TO
+from ..fetch.capture import CONFORMS_TO, Sha256Writer, software
 from ..fetch.records import warc_files
 from ..fetch.warcfiles import OPEN, gzip_member, readable_path, whole_records_end
 from ..store import Store
@@ -205,7 +202,7 @@ def _selection_file(tmp: Path, records: list[tuple[Path, _Record]], created: str
         date=newest.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         record_id=f"<urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'ingester:' + ids)}>",
         fields={
-            "software": _software(),
+            "software": software(),
             "format": "WARC File Format 1.1",
             "conformsTo": CONFORMS_TO,
             "description": "records selected from an ingester archive, copied byte for byte",
@@ -281,7 +278,7 @@ def _zip(package: Path, parts: list[tuple[str, Path, int, int]], title: str, cre
             "wacz_version": WACZ_VERSION,
             "title": title,
         }
-        described |= {"software": _software(), "created": created, "resources": resources}
+        described |= {"software": software(), "created": created, "resources": resources}
         data = json.dumps(described, indent=2).encode("utf-8")
         z.writestr(_entry("datapackage.json", zipfile.ZIP_DEFLATED, len(data)), data)
         seal = {"path": "datapackage.json", "hash": f"sha256:{hashlib.sha256(data).hexdigest()}"}
@@ -370,18 +367,10 @@ def _copy(file: BinaryIO, start: int, end: int, *sinks: Callable[[bytes], object
 # -- WARC files, written ---------------------------------------------------------------------
 
 
-class _Writer(WARCWriter):  # type: ignore[misc]
-    """warcio's record builder with SHA-256 digests, as the archive's own records have."""
-
-    @staticmethod
-    def _create_digester() -> Digester:
-        return Digester("sha256")
-
-
 def _warcinfo(member: str, *, date: str, record_id: str, fields: dict[str, str]) -> bytes:
     body = "".join(f"{name}: {value}\r\n" for name, value in fields.items()).encode("utf-8")
     buffer = io.BytesIO()
-    writer = _Writer(buffer, gzip=False, warc_version="1.1")
+    writer = Sha256Writer(buffer, gzip=False, warc_version="1.1")
     headers = {"WARC-Type": "warcinfo", "WARC-Record-ID": record_id, "WARC-Date": date}
     record = writer.create_warc_record(
         "",
@@ -393,7 +382,3 @@ def _warcinfo(member: str, *, date: str, record_id: str, fields: dict[str, str])
     )
     writer.write_record(record)
     return gzip_member(buffer.getvalue())
-
-
-def _software() -> str:
-    return f"ingester/{version('ingester')} (warcio/{version('warcio')})"

@@ -45,15 +45,7 @@ class CaptureRows(Connection):
 
     def capture_ref(self, row: Sequence[Any] | None) -> CaptureRef | None:
         """A CaptureRef from the CAPTURE_COLUMNS of a row (None where it has none)."""
-        if row is None or row[0] is None:
-            return None
-        record_id, url, date, digest, file, offset, length = row
-        return CaptureRef(record_id, url, date, digest, str(self.warc_path(file)), offset, length)
-
-    def warc_path(self, file: str) -> Path:
-        """A stored file name as a path to open."""
-        path = Path(file)
-        return path if path.is_absolute() else self.path.resolve().parent / path
+        return capture_in(self.path.resolve().parent, row)
 
     def version_capture(self, article_id: int, number: int) -> CaptureRef | None:
         """The response a version was extracted from, if it was captured."""
@@ -82,6 +74,16 @@ class CaptureRows(Connection):
 
     def _stored_file(self, path: str) -> str:
         return _stored_name(path, os.fspath(self.path))
+
+
+def capture_in(folder: Path, row: Sequence[Any] | None) -> CaptureRef | None:
+    """A CaptureRef from the CAPTURE_COLUMNS of a row of the archive in ``folder``, its
+    file as a path to open (None where the row has no capture)."""
+    if row is None or row[0] is None:
+        return None
+    record_id, url, date, digest, file, offset, length = row
+    path = Path(file) if Path(file).is_absolute() else folder / file
+    return CaptureRef(record_id, url, date, digest, str(path), offset, length)
 
 
 @functools.lru_cache(maxsize=64)

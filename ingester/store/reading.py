@@ -13,7 +13,7 @@ from typing import Any
 
 from ..types import CaptureRef
 from .articles import BY_URL, url_forms
-from .captures import CAPTURE_COLUMNS
+from .captures import CAPTURE_COLUMNS, capture_in
 from .identity import VERSION_FIELDS
 from .saved_queries import MARKED_SNIPPET
 
@@ -133,15 +133,14 @@ def version_captures(conn: sqlite3.Connection, article_id: int) -> dict[int, Cap
             JOIN captures c ON c.id = v.capture_id WHERE v.article_id = ?""",
         (article_id,),
     ):
-        record_id, url, date, digest, file, offset, length = row
-        path = Path(file) if Path(file).is_absolute() else folder / file
-        found[number] = CaptureRef(record_id, url, date, digest, str(path), offset, length)
+        if (capture := capture_in(folder, row)) is not None:
+            found[number] = capture
     return found
 
 
 def _archive_folder(conn: sqlite3.Connection) -> Path:
     """The folder of the archive's file, which a capture's relative file name is taken
-    from (as CaptureRows.warc_path takes it)."""
+    from."""
     for _, name, file in conn.execute("PRAGMA database_list"):
         if name == "main" and file:
             return Path(file).resolve().parent

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import gc
-import io
 import json
 import re
-import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -19,6 +14,7 @@ from ingester.fetch.records import check_file
 from tests.support.cli import Archive
 from tests.support.httpserver import LocalServer
 from tests.support.samples import FeedItem, SamplePage, rss, sentences
+from tests.support.wacz import validate
 
 pytestmark = pytest.mark.e2e
 
@@ -45,21 +41,6 @@ def archived(archive: Archive, server: LocalServer) -> Archive:
     server.set_text("/ferry", EDITED.html(), "text/html")
     archive.cli("fetch", server.url("/ferry"))
     return archive
-
-
-def validate(path: Path) -> tuple[int, str]:
-    """``wacz validate``, as a library: its exit code and what it printed."""
-    from wacz.main import validate_wacz
-
-    printed = io.StringIO()
-    # The library leaves the files it reads open: its warnings, collected here.
-    with warnings.catch_warnings(), contextlib.redirect_stdout(printed):
-        warnings.simplefilter("ignore", ResourceWarning)
-        code = validate_wacz(
-            argparse.Namespace(file=str(path), verify_auth=False, verifier_url=None)
-        )
-        gc.collect()
-    return code, printed.getvalue()
 
 
 def index(package: zipfile.ZipFile) -> list[dict[str, Any]]:

@@ -3,14 +3,10 @@ real records, a page per version, the selection a filter makes, and the same byt
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import gc
 import gzip
 import hashlib
 import io
 import json
-import warnings
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -28,6 +24,7 @@ from ingester.query.wacz import write_wacz
 from ingester.store import Store
 from ingester.types import Article, ArticleUrls, CaptureRef, FeedSpec, PageToStore, ParsedEntry
 from tests.support.versions import version_of
+from tests.support.wacz import validate
 
 T0 = datetime(2024, 5, 1, 9, 0, 0, tzinfo=UTC)
 FERRY = "http://harbour.test/ferry"
@@ -99,22 +96,6 @@ def built(tmp_path: Path) -> Iterator[Built]:
     yield b
     captures.close()
     store.close()
-
-
-def validate(path: Path) -> tuple[int, str]:
-    """``wacz validate``, as a library: its exit code and what it printed."""
-    from wacz.main import validate_wacz
-
-    printed = io.StringIO()
-    # The library leaves the files it reads open, and its temporary folder to the
-    # collector: their warnings are its own, collected here rather than in a later test.
-    with warnings.catch_warnings(), contextlib.redirect_stdout(printed):
-        warnings.simplefilter("ignore", ResourceWarning)
-        code = validate_wacz(
-            argparse.Namespace(file=str(path), verify_auth=False, verifier_url=None)
-        )
-        gc.collect()
-    return code, printed.getvalue()
 
 
 def cdxj(package: zipfile.ZipFile) -> list[tuple[str, str, dict[str, Any]]]:
