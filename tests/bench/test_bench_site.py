@@ -183,6 +183,19 @@ def test_bookkeeping_passes_only_when_polls_alone_grow() -> None:
     assert not twice.passed(keep_polls=500)
 
 
+def test_a_changed_feeds_capture_is_bookkeeping_but_two_are_not() -> None:
+    before = _snapshot({"polls": 100, "feeds": 10, "captures": 40})
+    changed = perf.Bookkeeping(
+        10, before, _snapshot({"polls": 110, "feeds": 10, "captures": 50}), 2
+    )
+    assert changed.outside_polls() == 0 and changed.captures() == 10
+    assert changed.passed(keep_polls=500)
+    doubled = perf.Bookkeeping(
+        10, before, _snapshot({"polls": 110, "feeds": 10, "captures": 60}), 2
+    )
+    assert not doubled.passed(keep_polls=500)
+
+
 def test_writes_are_summed_over_the_daemons_processes_without_its_log() -> None:
     before = perf.Snapshot(rows={}, size=0, wchar={1: 1000, 2: 500}, stderr_bytes=100)
     after = perf.Snapshot(rows={}, size=0, wchar={1: 1500, 2: 900, 3: 200}, stderr_bytes=400)
