@@ -64,6 +64,10 @@ class StoreError(IngesterError):
     """The archive could not be read or written."""
 
 
+class CaptureError(IngesterError):
+    """The WARC files cannot be written: a folder that is a file, a full disk."""
+
+
 class NotFound(IngesterError):
     """A lookup by URL, feed name or version number found nothing."""
 

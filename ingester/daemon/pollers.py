@@ -30,7 +30,7 @@ from typing import Any, Literal, TypeVar
 from ..clock import Clock, utcnow
 from ..config import Settings
 from ..logs import configure_logging
-from ..pipeline import Pipeline, open_pipeline, worker_setup
+from ..pipeline import Pipeline, open_captures, open_pipeline, worker_setup
 from ..types import ArticleOutcome, DueArticle, FeedForUpdate, PollResult
 from ..urls import host_key
 
@@ -83,6 +83,9 @@ class Pollers:
         workers = settings.workers or os.cpu_count() or 1
         if at_most is not None:
             workers = max(1, min(workers, at_most))
+        # Each poller opens the WARC folder for its own files; one that cannot be made
+        # is said here, in one line, before a poller starts and dies of it.
+        open_captures(settings, db_path).close()
         self._pollers = [self._start() for _ in range(workers)]
         self._busy = asyncio.Lock()
 

@@ -9,10 +9,11 @@ convention): left as it was, readers would de-chunk the payload a second time.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -21,6 +22,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
+from ..errors import CaptureError
 from ..types import CaptureRef
 from .warcfiles import GZIP_LEVEL, STORED, Placed, WarcFiles, close_abandoned, gzip_member
 
@@ -95,7 +97,9 @@ class Captures:
             "http-header-user-agent": user_agent,
             "robots": "obey (article pages); feeds are read as subscribed" if robots else "ignore",
         }
-        close_abandoned(folder)
+        with _writing(folder):  # at the start, not at the first fetch: one line, and out
+            folder.mkdir(parents=True, exist_ok=True)
+            close_abandoned(folder)
         self._files = WarcFiles(folder, self._warcinfo, max_bytes=max_bytes)
 
     def close(self) -> None:
@@ -117,7 +121,8 @@ class Captures:
             response = self._response(exchange, digest)
         request = self._request(exchange, response)
         level = STORED if _compressed(exchange) else GZIP_LEVEL
-        placed, _ = self._files.append([gzip_member(response, level), gzip_member(request)])
+        with _writing(self.folder):
+            placed, _ = self._files.append([gzip_member(response, level), gzip_member(request)])
         if exchange.status != 200 or _is_revisit(response):
             return previous if exchange.status in (200, 304) else None
         return self._ref(response, placed)
@@ -140,7 +145,8 @@ class Captures:
                 "Ingester-Extractor": extractor,
             },
         )
-        (placed,) = self._files.append([gzip_member(self._serialised(record))])
+        with _writing(self.folder):
+            (placed,) = self._files.append([gzip_member(self._serialised(record))])
         return placed
 
     # -- records --------------------------------------------------------------------------
@@ -240,6 +246,18 @@ class Captures:
 def _warc_fields(record: bytes) -> dict[str, str]:
     head = record.split(b"\r\n\r\n", 1)[0].decode("utf-8").split("\r\n")[1:]
     return dict(line.split(": ", 1) for line in head if ": " in line)
+
+
+@contextlib.contextmanager
+def _writing(folder: Path) -> Iterator[None]:
+    """OSError from the files as one line naming the folder: nothing is archived without
+    its capture, so the fetch that needed it fails with this."""
+    try:
+        yield
+    except OSError as e:
+        raise CaptureError(
+            f"capture: cannot write WARC files in {folder}: {e.strerror or e}"
+        ) from e
 
 
 def _compressed(exchange: Exchange) -> bool:

@@ -14,7 +14,7 @@ import aiohttp
 import httpx
 
 from ..config import Settings
-from ..errors import AddressRefused, FetchError
+from ..errors import AddressRefused, CaptureError, FetchError
 from ..types import CaptureRef, FetchResult
 from .capture import Captures
 from .decode import (
@@ -287,7 +287,10 @@ class Fetcher:
             return None
         if response.status_code == 304 and not self.captures.not_modified:
             return previous  # left to the poll log: nothing to build a record of
-        return self.captures.exchange(exchange_of(response, body), previous)
+        try:
+            return self.captures.exchange(exchange_of(response, body), previous)
+        except CaptureError as e:
+            raise FetchError(str(response.request.url), str(e)) from e
 
 
 @functools.lru_cache(maxsize=PARSED_URLS)

@@ -2,7 +2,7 @@
 they follow, ``workers`` the extraction processes, and ``wiring`` builds it all."""
 
 from .run import Pipeline
-from .wiring import open_pipeline
+from .wiring import open_captures, open_pipeline
 from .workers import extraction_pool, worker_setup
 
-__all__ = ["Pipeline", "extraction_pool", "open_pipeline", "worker_setup"]
+__all__ = ["Pipeline", "extraction_pool", "open_captures", "open_pipeline", "worker_setup"]

@@ -15,7 +15,7 @@ from functools import partial
 
 from ..clock import Clock, iso
 from ..config import Settings
-from ..errors import ExtractError, FetchError, NotFound
+from ..errors import CaptureError, ExtractError, FetchError, NotFound
 from ..extract import extract_page
 from ..fetch import Fetcher, stored_content
 from ..store import Store
@@ -170,7 +170,12 @@ class ArticleWork:
         version = None
         if changed:
             version = self._version(known, entry, feed_section, extracted, page)
-            self._record_conversion(version, known)
+            try:
+                self._record_conversion(version, known)
+            except CaptureError as e:
+                # No version without its record in the WARC files, and the page not taken
+                # as seen: the next look extracts it again.
+                version, page, error = None, None, e.args[0]
         if version is None and known is None:
             # Nothing archived yet and nothing to archive: the failure is on the poll's record.
             return ArticleOutcome(url=urls.linked, error=error or "nothing to archive")
@@ -254,7 +259,10 @@ class ArticleWork:
         version = self._version(known, entry, section, extracted, page, kind="reextraction")
         if version is None:
             return ArticleOutcome(url=stored.url, error="extract: no text on the stored page")
-        self._record_conversion(version, known)
+        try:
+            self._record_conversion(version, known)
+        except CaptureError as e:
+            return ArticleOutcome(url=stored.url, error=e.args[0])
         outcome = self.store.add_reextraction(stored.article_id, version, self.clock())
         return ArticleOutcome(url=stored.url, new_version=outcome.new_version)
 

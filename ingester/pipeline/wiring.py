@@ -38,21 +38,22 @@ async def open_pipeline(
     try:
         with contextlib.ExitStack() as stack:
             pool = stack.enter_context(extraction_pool()) if extraction_workers else None
-            warcs = open_captures(settings, store) if captures else None
+            warcs = open_captures(settings, db_path, store) if captures else None
             async with Fetcher(settings, transport, warcs) as fetcher:
                 yield Pipeline(settings, store, fetcher, executor=pool, clock=clock)
     finally:
         store.close()
 
 
-def open_captures(settings: Settings, store: Store) -> Captures:
-    """The WARC files this process writes for the archive in ``store``; a payload the
-    archive has captured before, at any URL, is written as a revisit of it."""
+def open_captures(settings: Settings, db_path: Path, store: Store | None = None) -> Captures:
+    """The WARC files this process writes for the archive at ``db_path``; a payload the
+    archive (``store``) has captured before, at any URL, is written as a revisit of it.
+    Raises CaptureError when the folder cannot be made."""
     return Captures(
-        settings.warc_folder(store.path),
+        settings.warc_folder(db_path),
         user_agent=settings.user_agent,
         robots=settings.robots,
         max_bytes=settings.warc_max_bytes,
         not_modified=settings.warc_not_modified,
-        earlier=store.capture_with_digest,
+        earlier=store.capture_with_digest if store is not None else None,
     )

@@ -128,3 +128,17 @@ def test_reextraction_reads_the_pages_from_their_captures(
     assert rows(site.db, "SELECT COUNT(*) FROM raw_pages") == [(0,)]
     assert b"re-extracted 1 article: 0 changed" in done.stdout
     assert server.url("/story").encode() not in done.stderr  # no article's error
+
+
+def test_a_warc_folder_that_cannot_be_made_stops_the_command_in_one_line(
+    site: Archive, server: LocalServer
+) -> None:
+    (site.dir / "archive.warcs").write_text("a file where the folder should be\n")
+
+    failed = site.cli("poll", "--all", check=False)
+
+    assert failed.returncode == 1
+    (line,) = failed.stderr.decode().strip().splitlines()
+    assert line.startswith("Error: capture: cannot write WARC files in ")
+    assert line.endswith("archive.warcs: File exists")
+    assert server.hits("/feed.xml") == 0  # nothing fetched that could not be captured
