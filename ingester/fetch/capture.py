@@ -120,10 +120,11 @@ class Captures:
         else:
             response = self._response(exchange, digest)
         request = self._request(exchange, response)
-        level = STORED if _compressed(exchange) else GZIP_LEVEL
+        revisit = _is_revisit(response)
+        level = STORED if not revisit and _compressed(exchange) else GZIP_LEVEL
         with _writing(self.folder):
             placed, _ = self._files.append([gzip_member(response, level), gzip_member(request)])
-        if exchange.status != 200 or _is_revisit(response):
+        if exchange.status != 200 or revisit:
             return previous if exchange.status in (200, 304) else None
         return self._ref(response, placed)
 
