@@ -1,4 +1,5 @@
-"""`ingester warc check`: the captures of record, verified."""
+"""`ingester warc check` and `warc import-raw`: the captures of record, verified, and the
+pages from before them moved in."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import click
 
 from ..errors import NotFound
 from ..fetch.records import check_file, stored_response, warc_files
+from ..pipeline import open_captures
 from .app import App, json_option, plural
+
+RAW_BATCH = 200  # raw pages read from the archive at a time
 
 
 @click.group()
@@ -51,3 +55,32 @@ def check(app: App, as_json: bool) -> None:
         )
     if problems:
         raise SystemExit(1)
+
+
+@warc.command("import-raw")
+@click.pass_obj
+def import_raw(app: App) -> None:
+    """Move the pages stored before captures were kept (the raw_pages table) into a WARC
+    file of their own, as resource records (they have no headers or request), and point
+    their versions at them; raw_pages is left empty."""
+    settings = app.config(required=False).settings
+    store = app.store(create=False)
+    moved = 0
+    try:
+        captures = open_captures(settings, app.db_path, store)
+        try:
+            while batch := store.raw_pages_to_move(RAW_BATCH):
+                for page in batch:
+                    # A page nothing points at any more is kept all the same, under its hash.
+                    url = page.url or f"urn:ingester:raw-page:{page.sha256}"
+                    capture = captures.resource(url, page.first_fetched_at, page.content)
+                    store.move_raw_page(page, capture)  # after the record is flushed
+                    moved += 1
+        finally:
+            captures.close()
+    finally:
+        store.close()
+    click.echo(
+        f"moved {plural(moved, 'page')} from raw_pages into {captures.folder}"
+        + ("; VACUUM the archive to give its space back" if moved else "")
+    )

@@ -15,6 +15,7 @@ import io
 import platform
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
@@ -149,6 +150,26 @@ class Captures:
         with _writing(self.folder):
             (placed,) = self._files.append([gzip_member(self._serialised(record))])
         return placed
+
+    def resource(self, url: str, date: datetime, content: bytes) -> CaptureRef:
+        """A page fetched before captures were kept, as a ``resource`` record: its bytes
+        alone, for it has no headers or request to go with them."""
+        digest = payload_digest(content)
+        record = self._builder.create_warc_record(
+            url,
+            "resource",
+            payload=io.BytesIO(content),
+            length=len(content),
+            warc_content_type="text/html",
+            warc_headers_dict={
+                "WARC-Date": date.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "WARC-Payload-Digest": digest,
+            },
+        )
+        serialised = self._serialised(record)
+        with _writing(self.folder):
+            (placed,) = self._files.append([gzip_member(serialised)])
+        return self._ref(serialised, placed)
 
     # -- records --------------------------------------------------------------------------
 

@@ -103,7 +103,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "raw_pages": (
         "Pages fetched before captures were kept, compressed, stored once per distinct "
         "content. Since then a page's bytes are in its WARC capture only (captures); "
-        "re-extraction reads them from there.",
+        "re-extraction reads them from there. `ingester warc import-raw` moves these "
+        "into a WARC file too, as resource records, and empties the table.",
         {
             "sha256": "SHA-256 of the page's bytes: its key.",
             "encoding": "How content is compressed: zstd (zlib in archives from before 0.2).",

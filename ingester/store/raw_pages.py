@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 import zlib
+from dataclasses import dataclass
 from datetime import datetime
 
 import zstandard
 
 from ..clock import iso
 from ..errors import NotFound
-from ..types import PageToStore
+from ..types import CaptureRef, PageToStore
 from .captures import CaptureRows
 
 # Raw pages: zstd at level 3 is as small as zlib at 6 on news pages and five times faster
@@ -29,6 +30,47 @@ class RawPages(CaptureRows):
 
     def raw_page(self, sha256: str) -> bytes:
         return raw_content(self.db.conn, sha256)
+
+    def raw_pages_to_move(self, limit: int) -> list[RawPage]:
+        """Up to ``limit`` pages stored before captures were kept, each with a URL it was
+        fetched under (the article that shows it, else one a version came from)."""
+        rows = self.db.execute(
+            """SELECT r.sha256, r.first_fetched_at, COALESCE(
+                   (SELECT a.url FROM articles a WHERE a.page_sha256 = r.sha256 LIMIT 1),
+                   (SELECT a.url FROM versions v JOIN articles a ON a.id = v.article_id
+                    WHERE v.raw_sha256 = r.sha256 LIMIT 1))
+               FROM raw_pages r ORDER BY r.first_fetched_at, r.sha256 LIMIT ?""",
+            (limit,),
+        ).fetchall()
+        return [
+            RawPage(sha, datetime.fromisoformat(at), url, raw_content(self.db.conn, sha))
+            for sha, at, url in rows
+        ]
+
+    def move_raw_page(self, page: RawPage, capture: CaptureRef) -> None:
+        """The page is in its capture now: the versions and the article that pointed at
+        its raw_pages row point at the capture, and the row goes."""
+        with self._write() as conn:
+            capture_id = self._put_capture(conn, capture)
+            conn.execute(
+                "UPDATE versions SET capture_id = ?, raw_sha256 = NULL WHERE raw_sha256 = ?",
+                (capture_id, page.sha256),
+            )
+            conn.execute(
+                "UPDATE articles SET capture_id = ? WHERE page_sha256 = ? AND capture_id IS NULL",
+                (capture_id, page.sha256),
+            )
+            conn.execute("DELETE FROM raw_pages WHERE sha256 = ?", (page.sha256,))
+
+
+@dataclass(frozen=True, slots=True)
+class RawPage:
+    """A page of raw_pages on its way into a WARC file."""
+
+    sha256: str
+    first_fetched_at: datetime
+    url: str | None  # None: no article or version points at it any more
+    content: bytes
 
 
 def raw_content(conn: sqlite3.Connection, sha256: str) -> bytes:

@@ -4,6 +4,7 @@ pointing at them, an unchanged look is a revisit, and re-extraction reads the WA
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -14,6 +15,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from ingester.fetch.records import warc_files
 from tests.support.cli import Archive
+from tests.support.harness import Harness
 from tests.support.httpserver import LocalServer
 from tests.support.samples import FeedItem, SamplePage, rss, sentences
 
@@ -142,3 +144,32 @@ def test_a_warc_folder_that_cannot_be_made_stops_the_command_in_one_line(
     assert line.startswith("Error: capture: cannot write WARC files in ")
     assert line.endswith("archive.warcs: File exists")
     assert server.hits("/feed.xml") == 0  # nothing fetched that could not be captured
+
+
+def test_pages_stored_before_captures_move_into_a_warc_file_of_their_own(
+    site: Archive, server: LocalServer, harness: Harness
+) -> None:
+    # An archive as an earlier release made it: the page's bytes in raw_pages (the
+    # in-process harness fetches without captures).
+    harness.add(server.url("/feed.xml"), "harbour")
+    harness.poll_due()
+    [(sha256, stored)] = rows(site.db, "SELECT sha256, length(content) FROM raw_pages")
+    assert stored > 0
+
+    moved = site.cli("warc", "import-raw")
+
+    assert b"moved 1 page from raw_pages" in moved.stdout
+    assert rows(site.db, "SELECT COUNT(*) FROM raw_pages") == [(0,)]
+    [(raw, record_id)] = rows(
+        site.db,
+        "SELECT v.raw_sha256, c.record_id FROM versions v JOIN captures c ON c.id = v.capture_id",
+    )
+    assert raw is None
+    (resource,) = [r for r in warc_records(site) if r["type"] == "resource"]
+    assert resource["id"] == record_id and resource["url"] == server.url("/story")
+    assert hashlib.sha256(resource["payload"]).hexdigest() == sha256
+    assert b"every digest verifies" in site.cli("warc", "check").stdout
+    server.stop()  # re-extraction now reads the page from the WARC file
+    done = site.cli("reextract", "--all")
+    assert b"re-extracted 1 article: 0 changed" in done.stdout
+    assert server.url("/story").encode() not in done.stderr
