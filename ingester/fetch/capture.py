@@ -29,6 +29,7 @@ from .warcfiles import GZIP_LEVEL, STORED, Placed, WarcFiles, close_abandoned, g
 
 IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+ID = "WARC-Record-ID"
 CONFORMS_TO = "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
 # Headers whose meaning the stored payload no longer has, kept under another name.
 _RENAMED = {"transfer-encoding": "X-Crawler-Transfer-Encoding"}
@@ -110,6 +111,7 @@ class Captures:
         """Write a request and its response; the capture that now stands for the URL's
         payload (the response written, or the earlier one a revisit points at)."""
         digest = payload_digest(exchange.body)
+        revisit = True
         if exchange.status == 304:
             if not self.not_modified:
                 return previous
@@ -119,15 +121,15 @@ class Captures:
             previous = original
             response = self._revisit(exchange, original, IDENTICAL, digest)
         else:
-            response = self._response(exchange, digest)
-        request = self._request(exchange, response)
-        revisit = _is_revisit(response)
+            response, revisit = self._response(exchange, digest), False
+        fields = _warc_fields(response)
+        request = self._request(exchange, fields)
         level = STORED if not revisit and _compressed(exchange) else GZIP_LEVEL
         with _writing(self.folder):
             placed, _ = self._files.append([gzip_member(response, level), gzip_member(request)])
         if exchange.status != 200 or revisit:
             return previous if exchange.status in (200, 304) else None
-        return self._ref(response, placed)
+        return self._ref(fields, placed)
 
     def _original(self, previous: CaptureRef | None, digest: str) -> CaptureRef | None:
         if previous is not None and previous.payload_digest == digest:
@@ -169,7 +171,7 @@ class Captures:
         serialised = self._serialised(record)
         with _writing(self.folder):
             (placed,) = self._files.append([gzip_member(serialised)])
-        return self._ref(serialised, placed)
+        return self._ref(_warc_fields(serialised), placed)
 
     # -- records --------------------------------------------------------------------------
 
@@ -230,13 +232,16 @@ class Captures:
         )
         return self._serialised(record)
 
-    def _request(self, exchange: Exchange, response: bytes) -> bytes:
-        fields = _warc_fields(response)
+    def _request(self, exchange: Exchange, response: dict[str, str]) -> bytes:
+        """The request, dated as its response and pointing at it (its WARC fields)."""
         record = self._builder.create_warc_record(
             exchange.url,
             "request",
             warc_headers_dict=self._common(exchange)
-            | {"WARC-Date": fields["WARC-Date"], "WARC-Concurrent-To": fields["WARC-Record-ID"]},
+            | {
+                "WARC-Date": response["WARC-Date"],
+                "WARC-Concurrent-To": response["WARC-Record-ID"],
+            },
             http_headers=StatusAndHeaders(
                 f"GET {exchange.path} HTTP/{exchange.http_version}",
                 exchange.request_headers,
@@ -252,8 +257,7 @@ class Captures:
         self._builder.write_record(record)
         return self._out.getvalue()
 
-    def _ref(self, response: bytes, placed: Placed) -> CaptureRef:
-        fields = _warc_fields(response)
+    def _ref(self, fields: dict[str, str], placed: Placed) -> CaptureRef:
         return CaptureRef(
             record_id=fields["WARC-Record-ID"],
             url=fields["WARC-Target-URI"],
@@ -292,7 +296,3 @@ def _compressed(exchange: Exchange) -> bool:
             for name, value in exchange.response_headers
         )
     )
-
-
-def _is_revisit(record: bytes) -> bool:
-    return _warc_fields(record).get("WARC-Type") == "revisit"

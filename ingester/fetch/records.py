@@ -13,7 +13,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from ..errors import NotFound
 from ..types import CaptureRef
 from .decode import BodyTooLarge, UndecodableBody, content_encodings, decode_body
-from .warcfiles import OPEN, SUFFIX, readable_path
+from .warcfiles import OPEN, SUFFIX, read_records, readable_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,13 +72,9 @@ def check_file(path: Path) -> FileCheck:
     count = 0
     try:
         with open(path, "rb") as file:
-            records = ArchiveIterator(file, check_digests=True)
-            for record in records:
+            for record in read_records(file):
                 count += 1
-                record.content_stream().read()
-                records.read_to_end(record)
-                for problem in record.digest_checker.problems:
-                    problems.append(f"offset {records.get_record_offset()}: {problem}")
+                problems.extend(f"offset {record.offset}: {p}" for p in record.problems)
     except Exception as e:
         problems.append(f"after {count} records: unreadable: {type(e).__name__}: {e}")
     return FileCheck(path, count, tuple(problems))

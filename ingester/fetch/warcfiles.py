@@ -10,12 +10,13 @@ can read with a plain seek.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
 import socket
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -171,21 +172,35 @@ def close_abandoned(folder: Path) -> list[tuple[Path, int]]:
     return closed
 
 
+@dataclass(frozen=True, slots=True)
+class ReadRecord:
+    """One record read whole from a file, its digests checked."""
+
+    offset: int
+    length: int
+    problems: tuple[str, ...]  # digests that do not verify
+
+
+def read_records(file: BinaryIO) -> Iterator[ReadRecord]:
+    """Every record of a file from its start, each read to its end with its digests
+    checked. warcio reads a damaged tail with whatever error its parse meets first
+    (ArchiveLoadFailed, zlib.error, EOFError, even AttributeError): it is let through,
+    for the caller to say where reading stopped."""
+    file.seek(0)
+    records = ArchiveIterator(file, check_digests=True)
+    for record in records:
+        record.content_stream().read()
+        records.read_to_end(record)
+        offset, length = records.get_record_offset(), records.get_record_length()
+        yield ReadRecord(offset, length, tuple(record.digest_checker.problems))
+
+
 def whole_records_end(file: BinaryIO) -> int:
     """The offset just after the last record that reads back whole, digests included."""
-    file.seek(0)
     end = 0
-    records = ArchiveIterator(file, check_digests=True)
-    try:
-        for record in records:
-            record.content_stream().read()
-            records.read_to_end(record)
-            if record.digest_checker.problems:
+    with contextlib.suppress(Exception):  # a damaged record ends the whole ones (above)
+        for record in read_records(file):
+            if record.problems:
                 break
-            end = records.get_record_offset() + records.get_record_length()
-    except Exception:
-        # warcio reads a damaged tail with whatever error its parse meets first
-        # (ArchiveLoadFailed, zlib.error, EOFError, even AttributeError): any of them
-        # means the record there is not whole, which is all this needs to know.
-        pass
+            end = record.offset + record.length
     return end

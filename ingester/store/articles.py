@@ -7,7 +7,6 @@ import json
 import sqlite3
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from ..clock import iso
 from ..errors import NotFound
@@ -32,12 +31,6 @@ from .raw_pages import RawPages
 BY_URL = "u.url IN (?, ?, ?) ORDER BY u.url = ? DESC LIMIT 1"
 
 
-_ARTICLE_FOR_UPDATE = (
-    *("id", "url", "page_etag", "page_last_modified", "page_sha256"),
-    *("latest_sha256", "latest_source", "latest_extractor", "first_seen_at"),
-)
-
-
 def url_forms(url: str) -> tuple[str, str, str, str]:
     exact = anchored(url)
     return exact, canonicalize(url), url, exact
@@ -58,8 +51,10 @@ class ArticleRows(RawPages):
         ).fetchone()
         if row is None:
             return None
-        fields: dict[str, Any] = dict(zip(_ARTICLE_FOR_UPDATE, row, strict=False))
-        return ArticleForUpdate(**fields, capture=self.capture_ref(row[9:]))
+        capture = self.capture_ref(row[9:])
+        return ArticleForUpdate(
+            row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], capture
+        )
 
     def stories_at(self, feed_id: int, url: str) -> list[ParsedEntry]:
         """The entries of a feed archived as the article at ``url`` (its page's form)."""
