@@ -109,7 +109,9 @@ class ParsedEntry:
     def to_json(self) -> str:
         """The entry as the archive keeps it (``feed_entries.entry``); equal entries give
         equal text, which is how a poll tells an entry that changed."""
-        return json.dumps(dataclasses.asdict(self), ensure_ascii=False, sort_keys=True)
+        # The fields read directly: dataclasses.asdict deep-copies every value first.
+        fields = {name: getattr(self, name) for name in _ENTRY_FIELDS}
+        return json.dumps(fields, ensure_ascii=False, sort_keys=True)
 
     def same_story(self, other: ParsedEntry) -> bool:
         """Both entries say the same: title and text. A guid alone does not make a story
@@ -126,6 +128,9 @@ class ParsedEntry:
         data: dict[str, Any] = json.loads(text)
         data["categories"] = tuple(data.get("categories") or ())
         return cls(**data)
+
+
+_ENTRY_FIELDS = tuple(field.name for field in dataclasses.fields(ParsedEntry))
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,9 +24,7 @@ _OPAQUE = re.compile(rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->", re.DOTALL)
 def feed_pieces(content: bytes, entries_per_piece: int) -> Iterator[bytes] | None:
     """The document as pieces of at most ``entries_per_piece`` entries, or None where it
     has no more entries than that or cannot be cut safely."""
-    if sniffed_encoding(content) not in (None, "utf-8"):
-        return None  # a wide encoding: the tags are not these bytes
-    spans = _entry_spans(content)
+    spans = entry_spans(content)
     if spans is None or len(spans) <= entries_per_piece:
         return None
     head, tail = content[: spans[0][0]], content[spans[-1][1] :]
@@ -38,9 +36,12 @@ def feed_pieces(content: bytes, entries_per_piece: int) -> Iterator[bytes] | Non
     )
 
 
-def _entry_spans(content: bytes) -> list[tuple[int, int]] | None:
-    """(start, end) of each top-level entry element, in order; None when the tags do not
-    pair up (an entry inside an entry, an end tag with no start)."""
+def entry_spans(content: bytes) -> list[tuple[int, int]] | None:
+    """(start, end) of each top-level entry element, in order; None when the document has
+    none, is in a wide encoding (the tags are not these bytes), or its tags do not pair up
+    (an entry inside an entry, an end tag with no start)."""
+    if sniffed_encoding(content) not in (None, "utf-8"):
+        return None
     opaque = [m.span() for m in _OPAQUE.finditer(content)]
     spans: list[tuple[int, int]] = []
     start: int | None = None

@@ -10,7 +10,7 @@ import calendar
 import hashlib
 import io
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
@@ -22,31 +22,74 @@ from ..types import ParsedEntry, ParsedFeed
 from .charset import charset_override
 from .chunks import feed_pieces
 from .entities import without_entity_declarations
+from .memo import FeedMemo, FrameFacts
 
 # A feed with more entries than this is read a piece at a time (chunks.py): feedparser's
 # result for 100,000 entries took 216 MB; for 2,000 it takes a few.
 ENTRIES_PER_PIECE = 2_000
 
 
-def parse_feed(content: bytes, headers: Mapping[str, str], base_url: str) -> ParsedFeed:
-    """Parse a feed document; raises ``ParseError`` when the bytes are not a feed."""
+def parse_feed(
+    content: bytes, headers: Mapping[str, str], base_url: str, memo: FeedMemo | None = None
+) -> ParsedFeed:
+    """Parse a feed document; raises ``ParseError`` when the bytes are not a feed. With a
+    ``memo``, entries read before in the same frame are taken from it (memo.py)."""
     response_headers, content = _prepared(content, headers, base_url)
+    plan = memo.plan(content, response_headers) if memo is not None else None
+    if memo is None or plan is None:
+        return _read(content, response_headers, base_url)[0]
+    missing = plan.missing
+    if plan.frame is not None and not missing:
+        return _feed(plan.frame, plan.known)
+    if len(missing) == len(plan.entries):
+        document = content  # nothing known: read as it came
+    else:
+        document = plan.head + b"\n".join(plan.entries[i] for i in missing) + plan.tail
+    try:
+        parsed, clean = _read(document, response_headers, base_url)
+    except ParseError:
+        if document is content:
+            raise
+        clean = False
+    if not clean or len(parsed.entries) != len(missing):
+        # Not as the tags promised: the document is read whole, and nothing is kept.
+        return parsed if document is content else _read(content, response_headers, base_url)[0]
+    read = iter(parsed.entries)
+    entries = [entry if entry is not None else next(read) for entry in plan.known]
+    frame = FrameFacts(parsed.title, parsed.link, parsed.update_interval)
+    memo.remember(plan, frame, entries)
+    return _feed(frame, entries)
+
+
+def _read(
+    content: bytes, response_headers: dict[str, str], base_url: str
+) -> tuple[ParsedFeed, bool]:
+    """feedparser's reading of the whole document (a piece at a time when it is long), and
+    whether it was clean: well-formed, no piece in doubt."""
     pieces = feed_pieces(content, ENTRIES_PER_PIECE) or iter([content])
     result = _feedparser(next(pieces), response_headers, base_url)
     if not result.get("version") and not result.entries:
         reason = result.get("bozo_exception")
         detail = f": {reason}" if reason else ""
         raise ParseError(base_url, f"parse: not an RSS or Atom feed{detail}")
-    feed = result.feed
+    feed, clean = result.feed, not result.bozo
     entries = [_entry(e) for e in result.entries]
     del result  # each piece's result goes before the next is read
     for piece in pieces:
-        entries += (_entry(e) for e in _feedparser(piece, response_headers, base_url).entries)
+        result = _feedparser(piece, response_headers, base_url)
+        clean = clean and not result.bozo
+        entries += (_entry(e) for e in result.entries)
+        del result
+    frame = FrameFacts(_text(feed.get("title")), _text(feed.get("link")), _update_interval(feed))
+    return _feed(frame, entries), clean
+
+
+def _feed(frame: FrameFacts, entries: Iterable[ParsedEntry | None]) -> ParsedFeed:
     return ParsedFeed(
-        title=_text(feed.get("title")),
-        link=_text(feed.get("link")),
-        entries=tuple(entries),
-        update_interval=_update_interval(feed),
+        title=frame.title,
+        link=frame.link,
+        entries=tuple(e for e in entries if e is not None),
+        update_interval=frame.update_interval,
     )
 
 

@@ -25,7 +25,7 @@ from ..config import Settings
 from ..errors import ExtractError, FetchError, NotFound, ParseError, StoreError
 from ..fetch import Fetcher
 from ..fetch.headers import cache_interval
-from ..parse import advertised_feeds, parse_feed
+from ..parse import FeedMemo, advertised_feeds, parse_feed
 from ..schedule import interleave_hosts, next_poll_at
 from ..store import Store
 from ..store.identity import several_stories, stories_apart
@@ -68,6 +68,8 @@ class Pipeline(ArticleWork):
         self.clock = clock
         self.rng = rng or random.Random()  # jitter; tests pass a seeded one
         self._polls: list[PollRecord] = []  # finished polls not yet written (see flush)
+        # Entries parsed before, by their bytes: a changed feed is parsed where it changed.
+        self.feed_memo = FeedMemo()
 
     # -- feeds ----------------------------------------------------------------------------
 
@@ -153,7 +155,7 @@ class Pipeline(ArticleWork):
             result = PollResult(feed.label, "unchanged", fetched.status, server_interval=kept)
             return self._finish(feed, result, started, clock, fetched.capture, **updates)
         try:
-            parsed = parse_feed(fetched.content, fetched.headers, fetched.final_url)
+            parsed = parse_feed(fetched.content, fetched.headers, fetched.final_url, self.feed_memo)
         except ParseError as e:
             result = PollResult(feed.label, "error", fetched.status, error=e.message)
             return self._finish(feed, result, started, clock, fetched.capture)
