@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CONFIG ?= config/feeds.toml
 DB ?= archive.db
 
-.PHONY: run test lint format install lock clean docs demo eval feeds-eval fuzz bench profile
+.PHONY: run test lint format install lock clean docs demo eval feeds-eval parser-candidates fuzz bench profile
 
 install: $(STAMP)
 
@@ -45,6 +45,11 @@ eval: $(STAMP)
 # Charsets and feedparser's own test feeds through our fetch and parse path (bench/feed_corpora.py).
 feeds-eval: $(STAMP)
 	$(BIN)/python -m bench.feed_corpora
+
+# Faster feed parsers (fastfeedparser, feedparser-rs) in a virtualenv of their own, read
+# differentially against parse_feed over every feed corpus (bench/parser_candidates.py).
+parser-candidates: $(STAMP)
+	$(BIN)/python -m bench.parser_candidates
 
 # 10,000 feeds and their pages served by nginx on loopback, the real daemon against them,
 # each figure beside a ceiling and a naive baseline (bench/perf.py, docs/performance.md);
