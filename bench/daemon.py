@@ -197,24 +197,28 @@ class Daemon:
             time.sleep(0.1)
         raise BenchError(f"the daemon made no archive within {timeout:.0f} s")
 
-    def memory(self) -> tuple[int | None, list[int], list[tuple[str, int]]]:
-        """Peak resident KiB (VmHWM): of the main process, of each extraction worker, and
-        of any other descendant by name (multiprocessing's resource tracker)."""
-        main = procs.status_kib(self.pid, "VmHWM")
-        workers: list[int] = []
-        others: list[tuple[str, int]] = []
+    def memory(self) -> Memory:
+        """Peak resident KiB (VmHWM) of the main process and of each process below it, by
+        kind. Poller processes and extraction workers are both spawned by multiprocessing
+        and share one command line; a poller holds the archive open (it writes its polls),
+        an extraction worker does not."""
+        memory = Memory(procs.status_kib(self.pid, "VmHWM"))
+        archive = str(self.db.resolve())
         for pid in procs.descendants(self.pid):
             kib = procs.status_kib(pid, "VmHWM")
             if kib is None:
                 continue
             command = procs.cmdline(pid)
             if "resource_tracker" in command:
-                others.append(("resource tracker", kib))
-            elif "multiprocessing" in command:  # spawn's command line for a pool worker
-                workers.append(kib)
+                memory.others.append(("resource tracker", kib))
+            elif "multiprocessing" in command:  # spawn's command line
+                if archive in procs.open_paths(pid):
+                    memory.pollers.append(kib)
+                else:
+                    memory.workers.append(kib)
             else:
-                others.append((command[:40], kib))
-        return main, workers, others
+                memory.others.append((command[:40], kib))
+        return memory
 
     def wchar(self) -> dict[int, int]:
         """Bytes each process of the daemon (main and children) has passed to write()."""
@@ -232,6 +236,16 @@ class Daemon:
         if self._reader is not None:
             self._reader.join(timeout=5)
         return code
+
+
+@dataclass
+class Memory:
+    """Peak resident KiB of the daemon's processes, by kind."""
+
+    main: int | None
+    pollers: list[int] = field(default_factory=list)
+    workers: list[int] = field(default_factory=list)  # extraction worker processes
+    others: list[tuple[str, int]] = field(default_factory=list)  # by name
 
 
 class BenchError(Exception):

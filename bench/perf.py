@@ -8,12 +8,16 @@ itself: each phase marks feeds due and reads the daemon's own ``tick`` line for 
 1. re-poll of unchanged feeds: every answer a 304; plus what such a poll writes;
 2. re-poll of feeds that changed but carry no new entry (a new lastBuildDate);
 3. new articles: one new item in each of ``--new-articles`` feeds, each a real page;
-4. peak memory of the daemon and its extraction workers;
+4. peak memory of the daemon's main process, its pollers and any extraction workers;
 5. archive bytes per article version, once the daemon has stopped.
 
-Each figure stands beside a ceiling (what the machine and nginx allow: bench/baselines.py)
-and a naive baseline (bench/naive.py), measured in the same run, because only ratios carry
-from one machine to another. Exits 1 when a target fails or a phase cannot be measured.
+Each figure stands beside a ceiling (what the machine and nginx allow: bench/baselines.py),
+a naive baseline (bench/naive.py) and reader (bench/reader_peer.py), measured in the same
+run, because only ratios carry from one machine to another. reader polls right after the
+daemon, the site unchanged in between: its first poll after phase 0, its unchanged re-poll
+after phase 1, its changed re-poll after phase 2 and before phase 3 edits the feeds. The
+verdicts are ratios (bench/verdicts.py); the table is bench/perf_table.py. Exits 1 when a
+verdict fails or a phase cannot be measured.
 """
 
 from __future__ import annotations
@@ -21,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import signal
 import subprocess
@@ -37,130 +40,24 @@ from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench import baselines, site
+from bench import baselines, reader_peer, site
 from bench.baselines import Rate
 from bench.daemon import (
     PROJECT,
     Archive,
     BenchError,
     Daemon,
-    LogWatch,
     Tick,
     clean_env,
     write_config,
 )
 from bench.eval_extraction import BENCHMARK, corpora_root
+from bench.perf_results import Archived, Bookkeeping, Results, Snapshot
+from bench.perf_table import table
+from bench.reader_peer import PeerError, ReaderPeer, ReaderPoll
 from ingester.fetch.records import warc_files
 
-REPOLL_TARGET = 5000.0  # feeds/s, every answer a 304
-INGEST_TARGET = 80.0  # new articles/s on real pages
-MEMORY_TARGET_MB = 150.0  # daemon main process, peak resident, 10**6 bytes
-KEEP_POLLS = 500  # ingester's default for keep_polls: the harness leaves it alone
-
 Stop = Callable[[], object]
-
-
-# -- what a run measured ----------------------------------------------------------------
-
-
-@dataclass
-class Snapshot:
-    """The archive and the daemon's writes at one moment, to difference across a phase."""
-
-    rows: dict[str, int]
-    size: int
-    wchar: dict[int, int]  # per process of the daemon: its children write to the archive too
-    stderr_bytes: int
-
-
-@dataclass
-class Bookkeeping:
-    feeds: int
-    before: Snapshot
-    after: Snapshot
-    polls_per_feed_max: int
-
-    def grown(self) -> dict[str, int]:
-        """Tables that gained rows, and how many."""
-        return {
-            name: rows - self.before.rows.get(name, 0)
-            for name, rows in self.after.rows.items()
-            if rows > self.before.rows.get(name, 0)
-        }
-
-    def outside_polls(self) -> int:
-        """Rows beside the polls' own: none for a poll that found nothing new. A changed
-        feed's response is a capture (one row, its bytes in the WARC files), counted apart."""
-        return sum(n for name, n in self.grown().items() if name not in ("polls", "captures"))
-
-    def captures(self) -> int:
-        return self.grown().get("captures", 0)
-
-    def poll_rows(self) -> int:
-        return self.after.rows.get("polls", 0) - self.before.rows.get("polls", 0)
-
-    def written_per_feed(self) -> float | None:
-        """Bytes the daemon's processes passed to write() per feed, log lines taken out.
-
-        A process that started during the phase counts from zero; one that ended during it
-        is missing, and the figure is then None."""
-        before, after = self.before.wchar, self.after.wchar
-        if not after or not set(before) <= set(after):
-            return None
-        written = sum(count - before.get(pid, 0) for pid, count in after.items())
-        logged = self.after.stderr_bytes - self.before.stderr_bytes
-        return (written - logged) / max(self.feeds, 1)
-
-    def passed(self, keep_polls: int) -> bool:
-        return (
-            self.outside_polls() == 0
-            and self.captures() <= self.feeds
-            and self.poll_rows() <= self.feeds
-            and self.polls_per_feed_max <= keep_polls
-        )
-
-
-@dataclass
-class Archived:
-    file_bytes: int  # the SQLite file and the WARC files
-    versions: int
-    raw_bytes: int  # the WARC files: every exchange, the pages' bytes among them
-    raw_rows: int  # captures the archive points at
-    text_bytes: int
-    floor_alone: int
-    floor_together: int
-    real_versions: int
-    real_text_bytes: int
-    space: list[tuple[str, int]]  # bytes per table and index, largest first
-
-
-@dataclass
-class Results:
-    setup: Tick | None = None
-    setup_articles: int = 0
-    setup_versions: int = 0
-    repoll: Tick | None = None
-    repoll_ceiling: Rate | None = None
-    repoll_books: Bookkeeping | None = None
-    changed: Tick | None = None
-    changed_ceiling: Rate | None = None
-    changed_books: Bookkeeping | None = None
-    ingest: Tick | None = None
-    ingest_gets: Rate | None = None
-    ingest_extraction: Rate | None = None
-    memory_main_kib: int | None = None
-    memory_workers_kib: list[int] = field(default_factory=list)
-    memory_others_kib: list[tuple[str, int]] = field(default_factory=list)
-    daemon_exit: int | None = None
-    daemon_stop_seconds: float | None = None
-    archived: Archived | None = None
-    naive: dict[str, Any] | None = None
-    phase_seconds: dict[str, float] = field(default_factory=dict)
-    nginx: str = "?"
-    load: list[float] = field(default_factory=list)  # 1-minute load average, start and end
-    notes: list[str] = field(default_factory=list)
-    daemon_log: LogWatch | None = None
-    aborted: str | None = None
 
 
 # -- the run ----------------------------------------------------------------------------
@@ -254,6 +151,7 @@ class Bench:
     web: site.Site
     feed_urls: list[str]
     daemon: Daemon
+    peer: ReaderPeer | None  # None when reader could not be installed or started
     archive: Archive | None = None
     article_urls: list[str] = field(default_factory=list)
 
@@ -268,8 +166,8 @@ def run(args: argparse.Namespace, results: Results, workdir: Path, stoppers: lis
     corpus = corpora_root() / BENCHMARK / "html"
     if not corpus.is_dir():
         results.notes.append(
-            f"{corpus} is absent: new articles are generated pages, so the 80 articles/s "
-            "target is measured on generated pages, not real ones"
+            f"{corpus} is absent: new articles are generated pages, so their verdict "
+            "(against extraction alone) is on generated pages, not real ones"
         )
     layout = site.Layout(
         args.feeds, args.hosts, site.free_port(), args.items_per_feed, args.articles_per_host
@@ -278,20 +176,27 @@ def run(args: argparse.Namespace, results: Results, workdir: Path, stoppers: lis
     with phase(results, "site"):
         web = site.Site(workdir / "site", layout)
         web.write(corpus if corpus.is_dir() else None)
-        nginx = site.Nginx(workdir, web.root, layout.port, layout.hosts)
+        nginx = site.Nginx(
+            workdir, web.root, layout.port, layout.hosts, peer_agent=reader_peer.USER_AGENT
+        )
         stoppers.append(nginx.stop)
         nginx.start(probe=feed_urls[0])
         results.nginx = site.nginx_version(nginx.binary)
+
+    with phase(results, "reader install, feeds added"):
+        peer = start_reader(args, results, workdir, nginx.peer_log, feed_urls, stoppers)
 
     config = workdir / "feeds.toml"
     write_config(config, daemon_settings(args), feed_urls)
     daemon = Daemon(config, workdir / "archive.db", workdir / "daemon.log")
     stoppers.append(daemon.stop)
     results.daemon_log = daemon.watch
-    bench = Bench(args, results, workdir, web, feed_urls, daemon)
+    bench = Bench(args, results, workdir, web, feed_urls, daemon, peer)
     with phase(results, "0 setup (first poll)"):
         first_poll(bench)
     stoppers.append(bench.db.conn.close)
+    with phase(results, "0 reader, first poll"):
+        results.reader_first = reader_poll(bench, "first", "updated")
     with phase(results, "1 re-poll, unchanged (304)"):
         repoll_unchanged(bench)
     with phase(results, "1 ceiling (conditional GETs)"):
@@ -301,11 +206,16 @@ def run(args: argparse.Namespace, results: Results, workdir: Path, stoppers: lis
         ]
         results.repoll_ceiling = baselines.get_ceiling(requests)
         check_statuses(results, "re-poll ceiling", results.repoll_ceiling, "304")
+    with phase(results, "1 reader, unchanged"):
+        results.reader_unchanged = reader_poll(bench, "unchanged", "not_modified", "304")
     with phase(results, "2 re-poll, changed, no new entries"):
         repoll_changed(bench)
     with phase(results, "2 ceiling (GETs)"):
         results.changed_ceiling = baselines.get_ceiling([(url, {}) for url in feed_urls])
         check_statuses(results, "changed ceiling", results.changed_ceiling, "200")
+    with phase(results, "2 reader, changed"):
+        results.reader_changed = reader_poll(bench, "changed", "updated", "200")
+        stop_reader(bench)  # before phase 3 edits the feeds; its memory is the daemon's again
     with phase(results, "3 new articles"):
         new_articles(bench)
     with phase(results, "3 ceilings (GETs, extraction)"):
@@ -316,6 +226,66 @@ def run(args: argparse.Namespace, results: Results, workdir: Path, stoppers: lis
         results.archived = measure_archive(bench.db, daemon.db)
     with phase(results, "naive baseline"):
         results.naive = run_naive(args, workdir, feed_urls, bench.article_urls)
+
+
+def start_reader(
+    args: argparse.Namespace,
+    results: Results,
+    workdir: Path,
+    served_log: Path | None,
+    urls: list[str],
+    stoppers: list[Stop],
+) -> ReaderPeer | None:
+    """reader installed and its feeds added before the daemon starts, so neither costs
+    the daemon's phases anything. Without reader the rest is still measured; the
+    verdicts that compare with it then fail."""
+    peer = ReaderPeer(workdir, args.reader_python, served_log)
+    stoppers.append(peer.stop)
+    try:
+        peer.install(timeout=args.reader_timeout)
+        peer.start(urls, timeout=args.reader_timeout)
+    except PeerError as e:
+        results.notes.append(f"reader: {e}")
+        peer.stop()
+        return None
+    results.reader_about = f"reader {peer.version} on {peer.python}"
+    return peer
+
+
+def reader_poll(
+    bench: Bench, name: str, outcome: str, served: str | None = None
+) -> ReaderPoll | None:
+    """reader's poll of every feed, right after the daemon's of the same site; a note
+    when reader's own count (``outcome``: every feed ``updated`` or ``not_modified``)
+    or nginx's statuses for its requests (all ``served``) are not what the site's state
+    should give."""
+    peer, results = bench.peer, bench.results
+    if peer is None:
+        return None
+    try:
+        poll = peer.poll(name, timeout=bench.args.reader_timeout)
+    except PeerError as e:
+        results.notes.append(f"reader {name} poll: {e}")
+        stop_reader(bench)
+        return None
+    if getattr(poll, outcome) != len(bench.feed_urls):
+        results.notes.append(
+            f"reader {name} poll: {poll.summary()}; expected all {len(bench.feed_urls):,} {outcome}"
+        )
+    if served is not None and set(poll.served) != {served}:
+        results.notes.append(
+            f"reader {name} poll: nginx answered reader {poll.served}, expected all {served}"
+        )
+    return poll
+
+
+def stop_reader(bench: Bench) -> None:
+    """Its peak memory read while it runs, then ``quit`` (by PID if it will not)."""
+    if bench.peer is None:
+        return
+    bench.results.reader_peak_kib = bench.peer.peak_kib()
+    bench.peer.stop()
+    bench.peer = None
 
 
 def first_poll(bench: Bench) -> None:
@@ -372,8 +342,7 @@ def article_ceilings(bench: Bench) -> None:
 def memory_and_stop(bench: Bench) -> None:
     """Peak memory is read while the daemon still runs; then SIGTERM, timed."""
     results = bench.results
-    memory = bench.daemon.memory()
-    results.memory_main_kib, results.memory_workers_kib, results.memory_others_kib = memory
+    results.memory = bench.daemon.memory()
     stopping = time.monotonic()
     results.daemon_exit = bench.daemon.stop()
     results.daemon_stop_seconds = time.monotonic() - stopping
@@ -427,254 +396,6 @@ def run_naive(
     return figures
 
 
-# -- the table --------------------------------------------------------------------------
-
-
-def _rate(value: float | None, unit: str = "/s") -> str:
-    if value is None:
-        return "-"
-    return f"{value:,.0f}{unit}" if value >= 100 else f"{value:.1f}{unit}"
-
-
-def _ratio(ours: float | None, theirs: float | None) -> str:
-    if ours is None or not theirs:
-        return "-"
-    return f"{ours / theirs:.2f}x"
-
-
-def _mb(kib: int | None) -> float | None:
-    return None if kib is None else kib * 1024 / 1e6
-
-
-def _verdict(ok: bool | None) -> str:
-    return "-" if ok is None else "PASS" if ok else "FAIL"
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    figure: str
-    ingester: str
-    ceiling: str = "-"
-    naive: str = "-"
-    vs_ceiling: str = "-"
-    vs_naive: str = "-"
-    target: str = "-"
-    ok: bool | None = None  # None: no target
-
-
-def _per_s(tick: Tick | None, key: str) -> float | None:
-    return None if tick is None else tick[key] / tick.seconds
-
-
-def _naive_rate(naive: dict[str, Any] | None, stage: str) -> float | None:
-    return None if naive is None else float(naive[stage]["per_second"])
-
-
-def rows(r: Results, args: argparse.Namespace) -> list[Row]:
-    naive = r.naive
-    out: list[Row] = []
-    setup = _per_s(r.setup, "feeds")
-    if r.setup is not None:
-        out.append(
-            Row(
-                "0 first poll, all feeds (setup)",
-                f"{_rate(setup, ' feeds/s')}, {r.setup['new_articles']:,} new articles "
-                f"in {r.setup.seconds:.1f} s ({r.setup_articles:,} articles, "
-                f"{r.setup_versions:,} versions stored)",
-            )
-        )
-    repoll = _per_s(r.repoll, "feeds")
-    ceiling = r.repoll_ceiling.per_second if r.repoll_ceiling else None
-    naive_rate = _naive_rate(naive, "conditional")
-    out.append(
-        Row(
-            "1 re-poll, unchanged (304), feeds/s",
-            _rate(repoll),
-            _rate(ceiling),
-            _rate(naive_rate),
-            _ratio(repoll, ceiling),
-            _ratio(repoll, naive_rate),
-            f">= {REPOLL_TARGET:,.0f}/s",
-            None if repoll is None else repoll >= REPOLL_TARGET,
-        )
-    )
-    if repoll is None:
-        out[-1] = Row(out[-1].figure, "not measured", target=out[-1].target, ok=False)
-    changed = _per_s(r.changed, "feeds")
-    ceiling = r.changed_ceiling.per_second if r.changed_ceiling else None
-    naive_rate = _naive_rate(naive, "parse")
-    out.append(
-        Row(
-            "2 re-poll, changed, no new entry, feeds/s",
-            _rate(changed),
-            _rate(ceiling),
-            _rate(naive_rate),
-            _ratio(changed, ceiling),
-            _ratio(changed, naive_rate),
-        )
-    )
-    ingest = _per_s(r.ingest, "new_articles")
-    gets = r.ingest_gets.per_second if r.ingest_gets else None
-    extraction = r.ingest_extraction.per_second if r.ingest_extraction else None
-    both = [v for v in (gets, extraction) if v is not None]
-    ceiling = min(both) if both else None
-    naive_rate = _naive_rate(naive, "pages")
-    out.append(
-        Row(
-            "3 new articles/s (real pages)",
-            _rate(ingest),
-            f"{_rate(ceiling)} (GETs {_rate(gets)}, extraction {_rate(extraction)})",
-            _rate(naive_rate),
-            _ratio(ingest, ceiling),
-            _ratio(ingest, naive_rate),
-            f">= {INGEST_TARGET:.0f}/s",
-            ingest is not None and ingest >= INGEST_TARGET,
-        )
-    )
-    main = _mb(r.memory_main_kib)
-    naive_mb = None if naive is None else _mb(int(naive["peak_kib"]))
-    out.append(
-        Row(
-            f"4 daemon main process peak RSS, {args.feeds:,} feeds",
-            "-" if main is None else f"{main:.0f} MB",
-            "-",
-            "-" if naive_mb is None else f"{naive_mb:.0f} MB",
-            "-",
-            _ratio(main, naive_mb),
-            f"<= {MEMORY_TARGET_MB:.0f} MB",
-            main is not None and main <= MEMORY_TARGET_MB,
-        )
-    )
-    workers = [_mb(k) or 0.0 for k in r.memory_workers_kib]
-    others = "".join(f"; {name} {_mb(kib) or 0:.0f} MB" for name, kib in r.memory_others_kib)
-    out.append(
-        Row(
-            "4 worker processes peak RSS, max / sum",
-            (
-                f"{max(workers):.0f} / {sum(workers):.0f} MB ({len(workers)} workers)"
-                if workers
-                else "no workers"
-            )
-            + others,
-        )
-    )
-    a = r.archived
-    if a is not None and a.versions:
-        per_version = a.file_bytes / a.versions
-        floor = a.floor_alone / a.versions
-        naive_bytes = None if naive is None else naive.get("bytes_per_article")
-        out.append(
-            Row(
-                "5 archive bytes per article version",
-                f"{per_version:,.0f} B (WARC {a.raw_bytes / a.versions:,.0f}, "
-                f"text {a.text_bytes / a.versions:,.0f})",
-                f"{floor:,.0f} B (zstd-19 text)",
-                "-" if naive_bytes is None else f"{naive_bytes:,.0f} B",
-                _ratio(per_version, floor),
-                _ratio(per_version, naive_bytes),
-            )
-        )
-    for label, books in (("1", r.repoll_books), ("2", r.changed_books)):
-        if books is None:
-            continue
-        per_feed = books.poll_rows() / max(books.feeds, 1)
-        written = books.written_per_feed()
-        grew = ", ".join(
-            f"{k} +{v}" for k, v in books.grown().items() if k not in ("polls", "captures")
-        )
-        out.append(
-            Row(
-                f"{label} bookkeeping per no-op poll",
-                f"{books.outside_polls()} rows outside polls{f' ({grew})' if grew else ''}; "
-                f"{books.captures()} captures (changed feeds' responses); "
-                f"{per_feed:.2f} poll rows/feed (max {books.polls_per_feed_max}/feed); "
-                f"db +{(books.after.size - books.before.size) / max(books.feeds, 1):,.0f} "
-                f"B/feed; written {'-' if written is None else f'{written:,.0f}'} B/feed",
-                target="0 rows outside polls, <= 1 poll row and capture/feed",
-                ok=books.passed(KEEP_POLLS),
-            )
-        )
-    return out
-
-
-def table(results: Results, args: argparse.Namespace) -> tuple[list[str], bool]:
-    """The Markdown table and its footer; whether every target passed."""
-    head = ["figure", "ingester", "ceiling", "naive", "ing/ceiling", "ing/naive", "target",
-            "verdict"]  # fmt: skip
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    all_ok = results.aborted is None
-    for row in rows(results, args):
-        cells = [row.figure, row.ingester, row.ceiling, row.naive, row.vs_ceiling, row.vs_naive,
-                 row.target, _verdict(row.ok)]  # fmt: skip
-        lines.append("| " + " | ".join(cells) + " |")
-        all_ok = all_ok and row.ok is not False
-    lines += ["", *footer(results, args)]
-    return lines, all_ok
-
-
-def footer(r: Results, args: argparse.Namespace) -> list[str]:
-    settings = ", ".join(f"{k} = {json.dumps(v)}" for k, v in daemon_settings(args).items())
-    lines = [
-        f"Machine: {os.cpu_count()} cores ({_cpu_model()}), Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}, {r.nginx} (1 worker process); "
-        f"load average (1 min) at start -> end {' -> '.join(f'{x:.2f}' for x in r.load)} "
-        "(anything else running shares the cores and skews every figure).",
-        f"Site: {args.feeds:,} feeds over {args.hosts:,} loopback hosts, "
-        f"{args.items_per_feed} items/feed, {args.articles_per_host} generated articles/host, "
-        f"{args.new_articles:,} new articles.",
-        f"Daemon settings: {settings}; everything else default. Politeness is by concurrency "
-        "only: host_gap = 0, at most 2 requests at once per host.",
-        "Ceilings: aiohttp GETs in one process per core, 100 in flight each, 2 per host; "
-        "extract_page in a pool of one process per core. Naive: one request at a time, "
-        "feedparser / trafilatura, a commit per row (first "
-        f"{args.naive_feeds} feeds / {args.naive_feed_seconds:.0f} s, {args.naive_pages} pages "
-        f"/ {args.naive_page_seconds:.0f} s). MB = 10^6 bytes.",
-    ]
-    a = r.archived
-    if a is not None:
-        lines.append(
-            f"Archive: {a.file_bytes:,} B, {a.versions:,} versions, {a.raw_rows:,} captures "
-            f"pointed at (WARC files {a.raw_bytes:,} B); zstd-19 of all texts as one stream "
-            f"{a.floor_together / max(a.versions, 1):,.0f} B/version; real-page versions "
-            f"{a.real_versions:,}, text {a.real_text_bytes / max(a.real_versions, 1):,.0f} "
-            "B/version (the 88 real pages repeat under many URLs)."
-        )
-        total = sum(size for _, size in a.space) or 1
-        lines.append(
-            "Archive space by table/index: "
-            + ", ".join(f"{name} {size / total:.0%}" for name, size in a.space[:8])
-            + "."
-        )
-    if r.daemon_exit is not None:
-        lines.append(
-            f"Daemon stopped by SIGTERM: exit {r.daemon_exit} in {r.daemon_stop_seconds:.1f} s."
-        )
-    log = r.daemon_log
-    if log is not None:
-        lines.append(
-            f"Daemon log: {log.lines:,} lines, {len(log.ticks)} tick lines; poll statuses "
-            f"{dict(log.poll_statuses)}; {log.page_errors} page errors; "
-            f"{log.trouble_count} warning/error lines."
-        )
-        lines += [f"Daemon said: {line}" for line in log.trouble]
-    phases = ", ".join(f"{name} {s:.1f} s" for name, s in r.phase_seconds.items())
-    lines.append(f"Phases: {phases}.")
-    lines += [f"Note: {note}" for note in r.notes]
-    if r.aborted:
-        lines.append(f"ABORTED: {r.aborted}")
-    return lines
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 # -- entry point ------------------------------------------------------------------------
 
 
@@ -694,6 +415,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add("--naive-feed-seconds", type=float, default=20)
     add("--naive-pages", type=int, default=150)
     add("--naive-page-seconds", type=float, default=30)
+    add("--reader-python", help="a Python >= 3.12 for reader's virtualenv (default: found)")
+    add("--reader-timeout", type=float, default=600, help="seconds for each of reader's steps")
     add("--keep", action="store_true", help="keep the work folder (site, logs, archive)")
     add("--out", type=Path, help="also write the table here")
     args = parser.parse_args(argv)
@@ -742,7 +465,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
     results.phase_seconds["total"] = time.monotonic() - started
     results.load.append(os.getloadavg()[0])
-    lines, ok = table(results, args)
+    lines, ok = table(results, args, daemon_settings(args))
     if args.keep:
         lines.append(f"Work folder kept: {workdir}")
     text = "\n".join(lines) + "\n"

@@ -81,6 +81,20 @@ def cmdline(pid: int) -> str:
     return raw.replace(b"\0", b" ").decode(errors="replace").strip()
 
 
+def open_paths(pid: int) -> set[str]:
+    """The files ``pid`` holds open, by the paths /proc shows for them (empty when it is
+    gone or not ours to look at)."""
+    paths = set()
+    try:
+        entries = list((PROC / str(pid) / "fd").iterdir())
+    except OSError:
+        return set()
+    for entry in entries:
+        with contextlib.suppress(OSError):  # closed since the listing
+            paths.add(os.readlink(entry))
+    return paths
+
+
 def io_counter(pid: int, key: str) -> int | None:
     """A counter from /proc/<pid>/io (``wchar``: bytes passed to write() and its kin)."""
     value = _proc_field(pid, "io", key)

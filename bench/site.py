@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -34,6 +35,7 @@ from bench import procs
 
 # A real page is served as /real/<n>-<page id>.html for any n: one file, many article URLs.
 REAL_LOCATION = r"^/real/(\d+)-([0-9a-f]+)\.html$"
+PEER_LOG = "nginx-peer.log"  # statuses of another reader's requests (nginx_conf's peer_agent)
 ROBOTS_TXT = "User-agent: *\nDisallow: /search/\nDisallow: /account/\n"
 # The feeds' dates count back from here, so the generated site is the same on every run.
 EPOCH = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
@@ -336,11 +338,20 @@ class Site:
 
 
 def nginx_conf(
-    workdir: Path, site: Path, port: int, hosts: int, user: str | None, gzip: bool = False
+    workdir: Path,
+    site: Path,
+    port: int,
+    hosts: int,
+    user: str | None,
+    gzip: bool = False,
+    peer_agent: str | None = None,
 ) -> str:
     """One server block listening on 127.0.0.1 and every host address, serving ``site``;
     with ``gzip``, pages and feeds compressed for clients that accept it, as most of the
-    web serves them.
+    web serves them. With ``peer_agent``, the status of each request whose User-Agent
+    starts with it (another feed reader polling the same site) is logged to
+    ``PEER_LOG`` in ``workdir``, and nothing else is: the daemon's requests cost nginx
+    no log line.
 
     Every path nginx would write to (pid, logs, temp folders) is inside ``workdir``.
     ``user`` is set only when running as root, where nginx would otherwise switch its
@@ -358,6 +369,17 @@ def nginx_conf(
     )
     user_line = f"user {user};\n" if user else ""
     compression = "gzip on;\n    gzip_types application/rss+xml;" if gzip else "gzip off;"
+    logging = "access_log off;"
+    if peer_agent is not None:
+        # Written into the regex as it is: only characters that match themselves.
+        if not re.fullmatch(r"[A-Za-z0-9_./-]+", peer_agent):
+            raise ValueError(f"peer_agent must be letters, digits and _./-: {peer_agent!r}")
+        logging = (
+            f'map $http_user_agent $peer_request {{\n        "~^{peer_agent}" 1;\n'
+            "        default 0;\n    }\n"
+            "    log_format peer_status '$status';\n"
+            f"    access_log {workdir / PEER_LOG} peer_status if=$peer_request;"
+        )
     return f"""# Written by bench/site.py for one benchmark run.
 {user_line}worker_processes 1;
 daemon off;
@@ -370,7 +392,7 @@ events {{
 }}
 
 http {{
-    access_log off;
+    {logging}
     log_not_found off;
     keepalive_requests 100000;
     keepalive_timeout 300s;
@@ -409,9 +431,16 @@ class Nginx:
     """nginx in the foreground (``daemon off``), so the PID is our child's; stopped by it."""
 
     def __init__(
-        self, workdir: Path, site: Path, port: int, hosts: int, gzip: bool = False
+        self,
+        workdir: Path,
+        site: Path,
+        port: int,
+        hosts: int,
+        gzip: bool = False,
+        peer_agent: str | None = None,
     ) -> None:
         self.workdir = workdir
+        self.peer_log = workdir / PEER_LOG if peer_agent is not None else None
         self.port = port
         self.binary = nginx_binary()
         self.conf = workdir / "nginx.conf"
@@ -421,7 +450,7 @@ class Nginx:
             import pwd
 
             user = f"{pwd.getpwuid(os.geteuid()).pw_name} {grp.getgrgid(os.getegid()).gr_name}"
-        self.conf.write_text(nginx_conf(workdir, site, port, hosts, user, gzip))
+        self.conf.write_text(nginx_conf(workdir, site, port, hosts, user, gzip, peer_agent))
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (workdir / "nginx-temp" / kind).mkdir(parents=True, exist_ok=True)
         self.proc: subprocess.Popen[bytes] | None = None

@@ -42,6 +42,7 @@ def is_tracking_param(name: str) -> bool:
     return lowered in _TRACKING_EXACT or lowered.startswith(_TRACKING_PREFIXES)
 
 
+@functools.lru_cache(maxsize=20_000)  # an entry's link is looked at at every poll
 def canonicalize(url: str) -> str:
     """Lower-case scheme and host, drop default port, fragment and tracking parameters.
 
@@ -79,6 +80,7 @@ def host_key(url: str) -> str:
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
+@functools.lru_cache(maxsize=20_000)
 def is_web_url(url: str) -> bool:
     """An http(s) URL with a host: something a page can be fetched at."""
     try:

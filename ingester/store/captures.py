@@ -45,7 +45,7 @@ class CaptureRows(Connection):
 
     def capture_ref(self, row: Sequence[Any] | None) -> CaptureRef | None:
         """A CaptureRef from the CAPTURE_COLUMNS of a row (None where it has none)."""
-        return capture_in(self.path.resolve().parent, row)
+        return capture_in(_folder_of(os.fspath(self.path)), row)
 
     def version_capture(self, article_id: int, number: int) -> CaptureRef | None:
         """The response a version was extracted from, if it was captured."""
@@ -87,10 +87,16 @@ def capture_in(folder: Path, row: Sequence[Any] | None) -> CaptureRef | None:
 
 
 @functools.lru_cache(maxsize=64)
+def _folder_of(archive: str) -> Path:
+    """The archive's folder, resolved once: resolving is system calls, at every capture."""
+    return Path(archive).resolve().parent
+
+
+@functools.lru_cache(maxsize=64)
 def _stored_name(path: str, archive: str) -> str:
     """A WARC file's name as stored, relative to the archive's folder where it can be.
     Kept: one process writes one file for a long while, and resolving is system calls."""
-    folder = Path(archive).resolve().parent
+    folder = _folder_of(archive)
     resolved = Path(path).resolve()
     if resolved.is_relative_to(folder):
         return os.fspath(resolved.relative_to(folder))

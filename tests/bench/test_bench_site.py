@@ -12,7 +12,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from bench import perf, site
+from bench import perf, perf_results, perf_table, site
 from bench.daemon import Tick, parse_tick, write_config
 from ingester.config import load_config
 
@@ -168,47 +168,55 @@ def test_tick_lines_are_parsed_and_other_lines_are_not() -> None:
     assert parse_tick("... INFO poll feed=bench-1 status=ok http=200 new_articles=0") is None
 
 
-def _snapshot(rows: dict[str, int]) -> perf.Snapshot:
-    return perf.Snapshot(rows=rows, size=0, wchar={1: 0}, stderr_bytes=0)
+def _snapshot(rows: dict[str, int]) -> perf_results.Snapshot:
+    return perf_results.Snapshot(rows=rows, size=0, wchar={1: 0}, stderr_bytes=0)
 
 
 def test_bookkeeping_passes_only_when_polls_alone_grow() -> None:
     before = _snapshot({"polls": 100, "feeds": 10, "articles": 5})
-    quiet = perf.Bookkeeping(10, before, _snapshot({"polls": 110, "feeds": 10, "articles": 5}), 2)
+    quiet = perf_results.Bookkeeping(
+        10, before, _snapshot({"polls": 110, "feeds": 10, "articles": 5}), 2
+    )
     assert quiet.passed(keep_polls=500)
-    noisy = perf.Bookkeeping(10, before, _snapshot({"polls": 110, "feeds": 10, "articles": 6}), 2)
+    noisy = perf_results.Bookkeeping(
+        10, before, _snapshot({"polls": 110, "feeds": 10, "articles": 6}), 2
+    )
     assert noisy.grown() == {"polls": 10, "articles": 1}
     assert not noisy.passed(keep_polls=500)
-    twice = perf.Bookkeeping(10, before, _snapshot({"polls": 120, "feeds": 10, "articles": 5}), 3)
+    twice = perf_results.Bookkeeping(
+        10, before, _snapshot({"polls": 120, "feeds": 10, "articles": 5}), 3
+    )
     assert not twice.passed(keep_polls=500)
 
 
 def test_a_changed_feeds_capture_is_bookkeeping_but_two_are_not() -> None:
     before = _snapshot({"polls": 100, "feeds": 10, "captures": 40})
-    changed = perf.Bookkeeping(
+    changed = perf_results.Bookkeeping(
         10, before, _snapshot({"polls": 110, "feeds": 10, "captures": 50}), 2
     )
     assert changed.outside_polls() == 0 and changed.captures() == 10
     assert changed.passed(keep_polls=500)
-    doubled = perf.Bookkeeping(
+    doubled = perf_results.Bookkeeping(
         10, before, _snapshot({"polls": 110, "feeds": 10, "captures": 60}), 2
     )
     assert not doubled.passed(keep_polls=500)
 
 
 def test_writes_are_summed_over_the_daemons_processes_without_its_log() -> None:
-    before = perf.Snapshot(rows={}, size=0, wchar={1: 1000, 2: 500}, stderr_bytes=100)
-    after = perf.Snapshot(rows={}, size=0, wchar={1: 1500, 2: 900, 3: 200}, stderr_bytes=400)
-    books = perf.Bookkeeping(10, before, after, 1)
+    before = perf_results.Snapshot(rows={}, size=0, wchar={1: 1000, 2: 500}, stderr_bytes=100)
+    after = perf_results.Snapshot(
+        rows={}, size=0, wchar={1: 1500, 2: 900, 3: 200}, stderr_bytes=400
+    )
+    books = perf_results.Bookkeeping(10, before, after, 1)
     assert books.written_per_feed() == (500 + 400 + 200 - 300) / 10
-    gone = perf.Snapshot(rows={}, size=0, wchar={1: 2000}, stderr_bytes=400)
-    assert perf.Bookkeeping(10, before, gone, 1).written_per_feed() is None
+    gone = perf_results.Snapshot(rows={}, size=0, wchar={1: 2000}, stderr_bytes=400)
+    assert perf_results.Bookkeeping(10, before, gone, 1).written_per_feed() is None
 
 
 def test_a_run_that_measured_nothing_fails() -> None:
     args = perf.parse_args(["--feeds", "10", "--hosts", "2", "--new-articles", "2"])
-    results = perf.Results(aborted="first poll: no tick line within 1 s")
-    lines, ok = perf.table(results, args)
+    results = perf_results.Results(aborted="first poll: no tick line within 1 s")
+    lines, ok = perf_table.table(results, args, perf.daemon_settings(args))
     assert not ok
     assert lines[0].startswith("| figure | ingester | ceiling | naive |")
     assert any("ABORTED" in line for line in lines)
