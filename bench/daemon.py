@@ -220,6 +220,21 @@ class Daemon:
                 memory.others.append((command[:40], kib))
         return memory
 
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by the main process and by the processes below it, by
+        kind (as ``memory`` tells them apart)."""
+        used = {"main": procs.cpu_seconds(self.pid) or 0.0, "pollers": 0.0, "others": 0.0}
+        archive = str(self.db.resolve())
+        for pid in procs.descendants(self.pid):
+            seconds = procs.cpu_seconds(pid)
+            if seconds is None:
+                continue
+            command = procs.cmdline(pid)
+            poller = "multiprocessing" in command and "resource_tracker" not in command
+            kind = "pollers" if poller and archive in procs.open_paths(pid) else "others"
+            used[kind] += seconds
+        return used
+
     def wchar(self) -> dict[int, int]:
         """Bytes each process of the daemon (main and children) has passed to write()."""
         counts = {}

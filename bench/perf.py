@@ -101,15 +101,20 @@ def poll_due(
     urls: Sequence[str] | None,
     args: argparse.Namespace,
     what: str,
+    cpu_used: dict[str, dict[str, float]],
 ) -> Tick:
     """Mark feeds due (all when ``urls`` is None) and wait for the tick that polls them."""
     flag = "--poll-timeout" if urls is None else "--ingest-timeout"
     timeout = args.poll_timeout if urls is None else args.ingest_timeout
     seen = daemon.tick_count()
+    before = daemon.cpu()
     marked = archive.mark_due(urls)
     if marked == 0:
         raise BenchError(f"{what}: no feed to mark due")
-    return daemon.wait_tick(seen, timeout, what, flag)
+    tick = daemon.wait_tick(seen, timeout, what, flag)
+    after = daemon.cpu()
+    cpu_used[what] = {kind: after[kind] - before.get(kind, 0.0) for kind in after}
+    return tick
 
 
 def expect(results: Results, what: str, tick: Tick, **wanted: int) -> None:
@@ -304,7 +309,7 @@ def repoll_unchanged(bench: Bench) -> None:
     """Every feed due again, every answer a 304: the rate, and what such polls write."""
     args, results = bench.args, bench.results
     before = snapshot(bench.db, bench.daemon)
-    results.repoll = tick = poll_due(bench.daemon, bench.db, None, args, "re-poll")
+    results.repoll = tick = poll_due(bench.daemon, bench.db, None, args, "re-poll", results.cpu)
     after = snapshot(bench.db, bench.daemon)
     expect(results, "re-poll", tick, feeds=args.feeds, not_modified=args.feeds)
     results.repoll_books = Bookkeeping(tick["feeds"], before, after, bench.db.polls_per_feed_max())
@@ -315,7 +320,7 @@ def repoll_changed(bench: Bench) -> None:
     args, results = bench.args, bench.results
     bench.web.rebuild_all(site.EPOCH + timedelta(days=1))
     before = snapshot(bench.db, bench.daemon)
-    results.changed = tick = poll_due(bench.daemon, bench.db, None, args, "changed")
+    results.changed = tick = poll_due(bench.daemon, bench.db, None, args, "changed", results.cpu)
     after = snapshot(bench.db, bench.daemon)
     expect(results, "changed", tick, feeds=args.feeds, ok=args.feeds, new_articles=0)
     results.changed_books = Bookkeeping(tick["feeds"], before, after, bench.db.polls_per_feed_max())
@@ -326,7 +331,7 @@ def new_articles(bench: Bench) -> None:
     args, results = bench.args, bench.results
     bench.article_urls = bench.web.add_new_items(args.new_articles, site.EPOCH + timedelta(days=2))
     due = bench.feed_urls[: args.new_articles]
-    results.ingest = tick = poll_due(bench.daemon, bench.db, due, args, "ingest")
+    results.ingest = tick = poll_due(bench.daemon, bench.db, due, args, "ingest", results.cpu)
     expect(results, "ingest", tick, feeds=len(due), new_articles=args.new_articles)
 
 

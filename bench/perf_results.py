@@ -109,6 +109,9 @@ class Results:
     archived: Archived | None = None
     naive: dict[str, Any] | None = None
     phase_seconds: dict[str, float] = field(default_factory=dict)
+    # CPU seconds the daemon's processes used in each timed poll, by kind (main, pollers,
+    # others: extraction workers and multiprocessing's tracker).
+    cpu: dict[str, dict[str, float]] = field(default_factory=dict)
     nginx: str = "?"
     load: list[float] = field(default_factory=list)  # 1-minute load average, start and end
     notes: list[str] = field(default_factory=list)

@@ -300,6 +300,12 @@ def footer(r: Results, args: argparse.Namespace, settings: Mapping[str, object])
         "stores what the feeds say; ours also fetches and extracts every linked page, so "
         "that ratio is not like for like.",
     ]
+    for what, used in r.cpu.items():
+        lines.append(
+            f"CPU in the {what} poll: "
+            + ", ".join(f"{kind} {seconds:.2f} s" for kind, seconds in used.items())
+            + "."
+        )
     for what, poll in (
         ("first poll", r.reader_first),
         ("unchanged re-poll", r.reader_unchanged),

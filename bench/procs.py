@@ -37,6 +37,14 @@ def start_time(pid: int) -> int | None:
     return None if fields is None else int(fields[19])
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User and system CPU time the process has used so far, or None when it is gone."""
+    fields = _stat_fields(pid)
+    if fields is None:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def descendants(pid: int) -> list[int]:
     """Every live process below ``pid``, children before grandchildren."""
     children: dict[int, list[int]] = {}

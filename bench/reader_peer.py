@@ -30,6 +30,9 @@ from bench.daemon import clean_env
 # The last release that runs on Python 3.11 (3.27 needs 3.12), and the one issue 18's own
 # measurement used.
 READER = "reader==3.26"
+# reader's vendored feedparser imports sgmllib, which on Python 3 comes from sgmllib3k;
+# reader 3.26's own requirements leave it out.
+READER_NEEDS = ("sgmllib3k==1.0.0",)
 WORKERS = 20  # threads getting feeds (update_feeds' workers)
 USER_AGENT = "python-reader/"  # how reader's requests begin their User-Agent, in nginx's log
 SCRIPT = Path(__file__).with_name("reader_poll.py")
@@ -148,7 +151,7 @@ class ReaderPeer:
             for what, command in (
                 ("venv", [self.python, "-m", "venv", str(self.venv)]),
                 ("pip", [str(self.venv / "bin" / "python"), "-m", "pip", "install",
-                         "--quiet", "--disable-pip-version-check", READER]),
+                         "--quiet", "--disable-pip-version-check", READER, *READER_NEEDS]),
             ):  # fmt: skip
                 try:
                     done = subprocess.run(
