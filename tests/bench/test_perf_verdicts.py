@@ -4,12 +4,14 @@ run's ceilings and reader, memory per process kind, and no PASS for a missing fi
 from __future__ import annotations
 
 import dataclasses
+import os
+import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from bench import perf, perf_table, reader_poll, site
+from bench import perf, perf_table, procs, reader_poll, site
 from bench.baselines import Rate
 from bench.daemon import Memory, Tick
 from bench.perf_results import Results
@@ -168,6 +170,24 @@ def test_the_footer_keeps_the_load_average_and_says_what_reader_did() -> None:
     assert any(
         line.startswith("reader unchanged re-poll:") and "304 x10,000" in line for line in lines
     )
+
+
+def test_the_footer_gives_each_polls_cpu_by_process_kind() -> None:
+    results = passing()
+    results.cpu = {"re-poll": {"main": 0.26, "pollers": 2.61, "others": 0.0}}
+    lines, _ = perf_table.table(results, ARGS, SETTINGS)
+    assert "CPU in the re-poll poll: main 0.26 s, pollers 2.61 s, others 0.00 s." in lines
+
+
+def test_cpu_seconds_grow_with_the_work_a_process_does() -> None:
+    before = procs.cpu_seconds(os.getpid())
+    assert before is not None
+    spent = time.process_time()
+    while time.process_time() - spent < 0.1:  # work, not waiting: CPU time advances
+        sum(range(1000))
+    after = procs.cpu_seconds(os.getpid())
+    assert after is not None and after >= before + 0.05
+    assert procs.cpu_seconds(2**22 + 7) is None  # no such process
 
 
 class _Result:
