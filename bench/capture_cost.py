@@ -9,6 +9,9 @@ cores over CPU time per feed or article, and CPU time swings far less with other
 than the clock does (rates below are feeds or articles per CPU second).
 
 - re-poll of unchanged feeds (304), four rounds, the order swapped each round;
+- re-poll of changed feeds (a new build date, the same entries), three rounds, by two
+  pipelines that stay open across the rounds as a poller's does (its entry memo warm):
+  information, not a verdict;
 - new articles on real pages (the extraction benchmark's, when ../shared/corpora is there),
   three rounds of new URLs, the order swapped;
 
@@ -52,6 +55,7 @@ from ingester.types import FeedSpec
 CEILING = 0.95  # capture may cost at most 5% of a phase's throughput
 NOW = datetime.now(UTC)
 REPOLL_ROUNDS = 4
+CHANGED_ROUNDS = 3
 INGEST_ROUNDS = 3
 
 
@@ -63,6 +67,28 @@ async def poll(db: Path, settings: Settings, captures: bool, feeds: int | None =
         started = time.process_time()
         await pipeline.poll(due[:feeds] if feeds else due)
         return time.process_time() - started
+
+
+async def changed_rounds(
+    web: site.Site, archives: dict[bool, Path], settings: Settings, rounds: int
+) -> Rates:
+    """Every feed rewritten with a new build date and polled, round after round, by one
+    pipeline per archive kept open throughout; round 0 warms the memo up and is dropped."""
+    rates: Rates = {True: [], False: []}
+    async with (
+        open_pipeline(settings, archives[True], captures=True, extraction_workers=False) as a,
+        open_pipeline(settings, archives[False], captures=False, extraction_workers=False) as b,
+    ):
+        pipelines = {True: a, False: b}
+        for round_ in range(rounds + 1):
+            web.rebuild_all(site.EPOCH + timedelta(days=1, hours=round_))
+            for captures in (True, False) if round_ % 2 else (False, True):
+                due = pipelines[captures].store.active_feeds(3600)
+                started = time.process_time()
+                await pipelines[captures].poll(due)
+                if round_:
+                    rates[captures].append(len(due) / (time.process_time() - started))
+    return rates
 
 
 def on_disk(db: Path) -> int:
@@ -107,8 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     ok = True
     sizes: list[Sizes] = []
     for gzip in (True, False):
-        repoll, ingest, archived = measure(args, gzip)
-        ok &= report(repoll, ingest, "gzip" if gzip else "identity", verdict=gzip)
+        phases, archived = measure(args, gzip)
+        ok &= report(phases, "gzip" if gzip else "identity", verdict=gzip)
         sizes.append(archived)
     print_sizes(sizes[0])
     return 0 if ok else 1
@@ -124,8 +150,8 @@ class Sizes:
     breakdown: list[str]  # where the bytes of the archive with captures are
 
 
-def measure(args: argparse.Namespace, gzip: bool) -> tuple[Rates, Rates, Sizes]:
-    """Both archives through every round: the re-poll rates, the ingest rates, the sizes."""
+def measure(args: argparse.Namespace, gzip: bool) -> tuple[dict[str, Rates], Sizes]:
+    """Both archives through every round: each phase's rates, and the sizes."""
     corpus = corpora_root() / BENCHMARK / "html"
     workdir = Path(tempfile.mkdtemp(prefix="ingester-capture-cost-"))
     layout = site.Layout(feeds=args.feeds, hosts=args.hosts, port=site.free_port())
@@ -149,6 +175,7 @@ def measure(args: argparse.Namespace, gzip: bool) -> tuple[Rates, Rates, Sizes]:
                 seconds = asyncio.run(poll(archives[captures], settings, captures))
                 if round_:
                     repoll[captures].append(layout.feeds / seconds)
+        changed = asyncio.run(changed_rounds(web, archives, settings, CHANGED_ROUNDS))
         ingest: Rates = {True: [], False: []}
         for round_ in range(INGEST_ROUNDS + 1):
             day = site.EPOCH + timedelta(days=2 + round_)
@@ -159,30 +186,36 @@ def measure(args: argparse.Namespace, gzip: bool) -> tuple[Rates, Rates, Sizes]:
                 if round_:
                     ingest[captures].append(args.new_articles / seconds)
         before, after = ((on_disk(archives[c]), versions(archives[c])) for c in (False, True))
-        return repoll, ingest, Sizes(before, after, breakdown(archives[True]))
+        phases = {"re-poll, unchanged (304)": repoll, "re-poll, changed": changed}
+        phases["new articles"] = ingest
+        return phases, Sizes(before, after, breakdown(archives[True]))
     finally:
         nginx.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def report(repoll: Rates, ingest: Rates, served: str, verdict: bool) -> bool:
-    """The two phases' rows; whether they pass (always, for rows given as information)."""
+# The phases judged (issue 17's "under 5% of ingest throughput"); the others are shown.
+JUDGED = ("re-poll, unchanged (304)", "new articles")
+
+
+def report(phases: dict[str, Rates], served: str, verdict: bool) -> bool:
+    """The phases' rows; whether they pass (always, for rows given as information)."""
     ok = True
-    for name, rates, unit in (
-        ("re-poll, unchanged (304)", repoll, "feeds"),
-        ("new articles", ingest, "articles"),
-    ):
+    for name, rates in phases.items():
+        unit = "articles" if name == "new articles" else "feeds"
         ratio = max(rates[True]) / max(rates[False])
         paired = statistics.median(a / b for a, b in zip(rates[True], rates[False], strict=True))
         passed = ratio >= CEILING
-        ok &= passed or not verdict
-        shown = ("pass" if passed else "FAIL") if verdict else "information"
+        judged = verdict and name in JUDGED
+        ok &= passed or not judged
+        shown = ("pass" if passed else "FAIL") if judged else "information"
         print(
             f"| {served} | {name} | {max(rates[True]):,.0f} {unit}/CPU s "
             f"| {max(rates[False]):,.0f} {unit}/CPU s "
             f"| {ratio:.2f} (at least {CEILING}; rounds' median {paired:.2f}) | {shown} |"
         )
-    print(f"rounds: re-poll {_rounded(repoll)}, ingest {_rounded(ingest)}", file=sys.stderr)
+    rounds = ", ".join(f"{name} {_rounded(rates)}" for name, rates in phases.items())
+    print(f"rounds: {rounds}", file=sys.stderr)
     return ok
 
 
