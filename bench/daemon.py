@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -197,42 +197,44 @@ class Daemon:
             time.sleep(0.1)
         raise BenchError(f"the daemon made no archive within {timeout:.0f} s")
 
-    def memory(self) -> Memory:
-        """Peak resident KiB (VmHWM) of the main process and of each process below it, by
-        kind. Poller processes and extraction workers are both spawned by multiprocessing
-        and share one command line; a poller holds the archive open (it writes its polls),
-        an extraction worker does not."""
-        memory = Memory(procs.status_kib(self.pid, "VmHWM"))
+    def _below(self) -> Iterator[tuple[int, str, str]]:
+        """Each live process below the main one: its PID, its kind (poller, worker,
+        tracker, other) and its command line. Poller processes and extraction workers are
+        both spawned by multiprocessing and share one command line; a poller holds the
+        archive open (it writes its polls), an extraction worker does not."""
         archive = str(self.db.resolve())
         for pid in procs.descendants(self.pid):
+            command = procs.cmdline(pid)
+            if "resource_tracker" in command:
+                kind = "tracker"
+            elif "multiprocessing" in command:  # spawn's command line
+                kind = "poller" if archive in procs.open_paths(pid) else "worker"
+            else:
+                kind = "other"
+            yield pid, kind, command
+
+    def memory(self) -> Memory:
+        """Peak resident KiB (VmHWM) of the main process and of each process below it, by
+        kind."""
+        memory = Memory(procs.status_kib(self.pid, "VmHWM"))
+        for pid, kind, command in self._below():
             kib = procs.status_kib(pid, "VmHWM")
             if kib is None:
                 continue
-            command = procs.cmdline(pid)
-            if "resource_tracker" in command:
-                memory.others.append(("resource tracker", kib))
-            elif "multiprocessing" in command:  # spawn's command line
-                if archive in procs.open_paths(pid):
-                    memory.pollers.append(kib)
-                else:
-                    memory.workers.append(kib)
+            if kind == "poller":
+                memory.pollers.append(kib)
+            elif kind == "worker":
+                memory.workers.append(kib)
             else:
-                memory.others.append((command[:40], kib))
+                label = "resource tracker" if kind == "tracker" else command[:40]
+                memory.others.append((label, kib))
         return memory
 
     def cpu(self) -> dict[str, float]:
-        """CPU seconds used so far by the main process and by the processes below it, by
-        kind (as ``memory`` tells them apart)."""
+        """CPU seconds used so far by the main process, the pollers, and the others."""
         used = {"main": procs.cpu_seconds(self.pid) or 0.0, "pollers": 0.0, "others": 0.0}
-        archive = str(self.db.resolve())
-        for pid in procs.descendants(self.pid):
-            seconds = procs.cpu_seconds(pid)
-            if seconds is None:
-                continue
-            command = procs.cmdline(pid)
-            poller = "multiprocessing" in command and "resource_tracker" not in command
-            kind = "pollers" if poller and archive in procs.open_paths(pid) else "others"
-            used[kind] += seconds
+        for pid, kind, _ in self._below():
+            used["pollers" if kind == "poller" else "others"] += procs.cpu_seconds(pid) or 0.0
         return used
 
     def wchar(self) -> dict[int, int]:

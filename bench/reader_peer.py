@@ -89,12 +89,6 @@ def from_message(message: dict[str, Any], served: dict[str, int]) -> ReaderPoll:
     )
 
 
-def find_python(explicit: str | None = None) -> str:
-    """The interpreter for reader's virtualenv: ours unless told otherwise, so that both
-    sides of the comparison run on the same Python."""
-    return explicit or sys.executable
-
-
 def _peer_env() -> dict[str, str]:
     """Our environment without our own Python's settings: reader's venv is its own."""
     env = clean_env()
@@ -132,8 +126,8 @@ class ReaderPeer:
         self.log = workdir / "reader.log"
         self.install_log = workdir / "reader-install.log"
         self.served_log = served_log  # nginx's log of reader's requests, if it keeps one
-        self._python = python
-        self.python = "?"
+        # Ours unless told otherwise, so that both sides run on the same Python.
+        self.python = python or sys.executable
         self.version = "?"
         self.proc: subprocess.Popen[bytes] | None = None
         self._lines: queue.Queue[bytes | None] = queue.Queue()
@@ -145,7 +139,6 @@ class ReaderPeer:
         return self.proc.pid
 
     def install(self, timeout: float = 600.0) -> None:
-        self.python = find_python(self._python)
         env = _peer_env()
         with self.install_log.open("wb") as log:
             for what, command in (

@@ -41,10 +41,8 @@ def parse_feed(
     missing = plan.missing
     if plan.frame is not None and not missing:
         return _feed(plan.frame, plan.known)
-    if len(missing) == len(plan.entries):
-        document = content  # nothing known: read as it came
-    else:
-        document = plan.head + b"\n".join(plan.entries[i] for i in missing) + plan.tail
+    # Nothing known: the document is read as it came.
+    document = content if len(missing) == len(plan.spans) else plan.document(missing)
     try:
         parsed, clean = _read(document, response_headers, base_url)
     except ParseError:

@@ -60,9 +60,8 @@ class FrameFacts:
 class Plan:
     """A document cut into its frame and entries, with what is remembered of each."""
 
-    head: bytes  # everything before the first entry
-    tail: bytes  # everything after the last
-    entries: tuple[bytes, ...]  # each entry's bytes, in order
+    content: bytes
+    spans: tuple[tuple[int, int], ...]  # (start, end) of each entry, in order
     keys: tuple[bytes, ...]  # each entry's key in the memo
     frame_key: bytes
     frame: FrameFacts | None  # None: this frame was not read before
@@ -71,6 +70,13 @@ class Plan:
     @property
     def missing(self) -> list[int]:
         return [i for i, entry in enumerate(self.known) if entry is None]
+
+    def document(self, entries: Sequence[int]) -> bytes:
+        """The document with only these entries (by position) between its head and tail;
+        the bytes are sliced here, not copied for every entry when the plan is made."""
+        spans, content = self.spans, self.content
+        head, tail = content[: spans[0][0]], content[spans[-1][1] :]
+        return head + b"\n".join(content[spans[i][0] : spans[i][1]] for i in entries) + tail
 
 
 class FeedMemo:
@@ -102,16 +108,15 @@ class FeedMemo:
             frame.update(headers.get(name, "").encode("utf-8", "surrogatepass") + b"\0")
         frame.update(_STAMP.sub(rb"\1", _COMMENT.sub(b"", head + b"\0" + tail)))
         frame_key = frame.digest()
-        entries = tuple(content[start:end] for start, end in spans)
+        view = memoryview(content)  # each entry hashed where it lies, not copied out
         keys = []
-        for entry in entries:
+        for start, end in spans:
             digest = frame.copy()
-            digest.update(entry)
+            digest.update(view[start:end])
             keys.append(digest.digest())
         return Plan(
-            head,
-            tail,
-            entries,
+            content,
+            tuple(spans),
             tuple(keys),
             frame_key,
             self._frame(frame_key),
