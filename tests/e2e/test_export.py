@@ -10,7 +10,8 @@ import pytest
 
 from tests.support.cli import Archive
 from tests.support.httpserver import LocalServer
-from tests.support.samples import FeedItem, SamplePage, rss, sentences
+from tests.support.samples import SamplePage, sentences
+from tests.support.sites import serve_feeds
 
 pytestmark = pytest.mark.e2e
 
@@ -22,20 +23,8 @@ MUSEUM = SamplePage("Museum extends its opening hours", sentences("the museum"))
 @pytest.fixture
 def archived(archive: Archive, server: LocalServer) -> Archive:
     """Two feeds; the ferry story is edited once between two polls."""
-    for path, page in (("/ferry", FERRY), ("/market", MARKET), ("/museum", MUSEUM)):
-        server.set_text(path, page.html(), "text/html")
-    harbour = [
-        FeedItem(FERRY.title, server.url("/ferry")),
-        FeedItem(MARKET.title, server.url("/market")),
-    ]
-    server.set_text("/harbour.xml", rss("Harbour", server.url("/"), harbour), "application/rss+xml")
-    culture = [FeedItem(MUSEUM.title, server.url("/museum"))]
-    server.set_text("/culture.xml", rss("Culture", server.url("/"), culture), "application/rss+xml")
-    archive.write_config(
-        "[settings]\nhost_gap = 0\n\n"
-        f'[[feeds]]\nurl = "{server.url("/harbour.xml")}"\nname = "harbour"\n\n'
-        f'[[feeds]]\nurl = "{server.url("/culture.xml")}"\nname = "culture"\n'
-    )
+    harbour = {"/ferry": FERRY, "/market": MARKET}
+    serve_feeds(archive, server, {"harbour": harbour, "culture": {"/museum": MUSEUM}})
     archive.cli("poll", "--all")
     server.set_text(
         "/ferry", FERRY.edited(title="Ferry timetable changes again").html(), "text/html"

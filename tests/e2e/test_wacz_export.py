@@ -13,7 +13,8 @@ import pytest
 from ingester.fetch.records import check_file
 from tests.support.cli import Archive
 from tests.support.httpserver import LocalServer
-from tests.support.samples import FeedItem, SamplePage, rss, sentences
+from tests.support.samples import SamplePage, sentences
+from tests.support.sites import serve_feeds
 from tests.support.wacz import validate
 
 pytestmark = pytest.mark.e2e
@@ -26,17 +27,7 @@ MUSEUM = SamplePage("Museum extends its opening hours", sentences("the museum"))
 @pytest.fixture
 def archived(archive: Archive, server: LocalServer) -> Archive:
     """Two feeds; the ferry story is edited between the poll and a fetch."""
-    server.set_text("/ferry", FERRY.html(), "text/html")
-    server.set_text("/museum", MUSEUM.html(), "text/html")
-    harbour = [FeedItem(FERRY.title, server.url("/ferry"))]
-    server.set_text("/harbour.xml", rss("Harbour", server.url("/"), harbour), "application/rss+xml")
-    culture = [FeedItem(MUSEUM.title, server.url("/museum"))]
-    server.set_text("/culture.xml", rss("Culture", server.url("/"), culture), "application/rss+xml")
-    archive.write_config(
-        "[settings]\nhost_gap = 0\n\n"
-        f'[[feeds]]\nurl = "{server.url("/harbour.xml")}"\nname = "harbour"\n\n'
-        f'[[feeds]]\nurl = "{server.url("/culture.xml")}"\nname = "culture"\n'
-    )
+    serve_feeds(archive, server, {"harbour": {"/ferry": FERRY}, "culture": {"/museum": MUSEUM}})
     archive.cli("poll", "--all")
     server.set_text("/ferry", EDITED.html(), "text/html")
     archive.cli("fetch", server.url("/ferry"))
