@@ -15,6 +15,7 @@ from tests.support.cli import Archive
 from tests.support.harness import PAGES, PROXY_VARIABLES, RSS_TYPE, T0, Clock, Harness, serve_pages
 from tests.support.httpserver import LocalServer
 from tests.support.news import build_news
+from tests.support.postgres import PostgresServer, postgres_server
 from tests.support.samples import rss
 
 
@@ -22,6 +23,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The long real-time tests first: with the suite spread over both cores
     (pytest-xdist), each then runs beside the rest instead of after it."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the test process, started the first time a test needs it;
+    each test takes a database of its own (``archive_target``)."""
+    with postgres_server() as running:
+        yield running
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def archive_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty archive on each engine: a SQLite file's path, a PostgreSQL database's URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "archive.db")
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.database()
 
 
 @pytest.fixture

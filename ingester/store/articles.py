@@ -4,7 +4,6 @@ version for every distinct rendering, kept once."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -23,6 +22,7 @@ from ..types import (
 )
 from ..urls import anchored, canonicalize
 from .captures import CAPTURE_COLUMNS
+from .engines import Sql
 from .identity import VERSION_FIELDS, rehome
 from .raw_pages import RawPages
 
@@ -121,14 +121,12 @@ class ArticleRows(RawPages):
                 new_version, revisit = change == "new", change == "revisit"
             conn.execute(
                 """UPDATE articles SET last_checked_at = ?, last_error = ?,
-                       last_error_at = CASE WHEN ? IS NULL THEN last_error_at ELSE ? END,
-                       next_check_at = ?
+                       last_error_at = COALESCE(?, last_error_at), next_check_at = ?
                    WHERE id = ?""",
                 (
                     iso(now),
                     error,
-                    error,
-                    iso(now),
+                    iso(now) if error is not None else None,
                     iso(next_check_at) if next_check_at else None,
                     article_id,
                 ),
@@ -151,9 +149,7 @@ class ArticleRows(RawPages):
             change = self._add_version(conn, article_id, version, now)
         return StoreOutcome(False, change == "new", article_id, change == "revisit")
 
-    def _article_for(
-        self, conn: sqlite3.Connection, urls: ArticleUrls, now: datetime
-    ) -> tuple[int, bool]:
+    def _article_for(self, conn: Sql, urls: ArticleUrls, now: datetime) -> tuple[int, bool]:
         # One post of a page holding several keeps its fragment; every other form loses it.
         form = anchored if urls.anchored else canonicalize
         forms = [(kind, form(url)) for kind, url in urls.all()]
@@ -164,11 +160,10 @@ class ArticleRows(RawPages):
         ).fetchone()
         new_article = row is None
         if row is None:
-            cursor = conn.execute(
-                "INSERT INTO articles (url, first_seen_at) VALUES (?, ?)",
+            (article_id,) = conn.execute(
+                "INSERT INTO articles (url, first_seen_at) VALUES (?, ?) RETURNING id",
                 (form(urls.key), iso(now)),
-            )
-            article_id = int(cursor.lastrowid or 0)
+            ).fetchone()
         else:
             article_id = int(row[0])
         for kind, url in forms:
@@ -181,7 +176,7 @@ class ArticleRows(RawPages):
 
     def _add_version(
         self,
-        conn: sqlite3.Connection,
+        conn: Sql,
         article_id: int,
         version: VersionToStore,
         now: datetime,
@@ -225,11 +220,11 @@ class ArticleRows(RawPages):
             (article_id,),
         ).fetchone()
         capture_id = self._put_capture(conn, version.capture) if version.capture else None
-        cursor = conn.execute(
+        (version_id,) = conn.execute(
             f"""INSERT INTO versions (article_id, number, fetched_at, sha256, {columns},
                     text, word_count, source, extractor, changed_fields, raw_sha256, kind,
                     capture_id)
-                VALUES ({",".join("?" * (len(VERSION_FIELDS) + 12))})""",
+                VALUES ({",".join("?" * (len(VERSION_FIELDS) + 12))}) RETURNING id""",
             (
                 article_id,
                 number,
@@ -245,10 +240,9 @@ class ArticleRows(RawPages):
                 "first" if number == 1 else version.kind,
                 capture_id,
             ),
-        )
+        ).fetchone()
         conn.execute(
-            "UPDATE articles SET current_version_id = ? WHERE id = ?",
-            (cursor.lastrowid, article_id),
+            "UPDATE articles SET current_version_id = ? WHERE id = ?", (version_id, article_id)
         )
         return "new"
 

@@ -2,31 +2,32 @@
 
 A file is stored relative to the archive's folder when it lies inside it (the default,
 ``archive.warcs/`` beside ``archive.db``), so an archive moved with its captures keeps
-finding them; elsewhere, by its absolute path.
+finding them; elsewhere, by its absolute path. A PostgreSQL archive's names are relative
+to its WARC folder, which its nodes share and may each mount where they like.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..types import CaptureRef
 from .connection import Connection
+from .engines import Sql
 
 # The columns a CaptureRef is read from, for a query that joins captures as ``c``.
 CAPTURE_COLUMNS = "c.record_id, c.url, c.captured_at, c.payload_digest, c.file, c.offset, c.length"
 
 
 class CaptureRows(Connection):
-    def _put_capture(self, conn: sqlite3.Connection, capture: CaptureRef) -> int:
+    def _put_capture(self, conn: Sql, capture: CaptureRef) -> int:
         """The capture's row id, its row added unless it is there already."""
         conn.execute(
             """INSERT INTO captures (record_id, url, captured_at, payload_digest, file,
-                   offset, length) VALUES (?, ?, ?, ?, ?, ?, ?)
+                   "offset", length) VALUES (?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (record_id) DO NOTHING""",
             (
                 capture.record_id,
@@ -45,7 +46,7 @@ class CaptureRows(Connection):
 
     def capture_ref(self, row: Sequence[Any] | None) -> CaptureRef | None:
         """A CaptureRef from the CAPTURE_COLUMNS of a row (None where it has none)."""
-        return capture_in(_folder_of(os.fspath(self.path)), row)
+        return capture_in(self.folder, row)
 
     def version_capture(self, article_id: int, number: int) -> CaptureRef | None:
         """The response a version was extracted from, if it was captured."""
@@ -73,7 +74,7 @@ class CaptureRows(Connection):
                 yield capture
 
     def _stored_file(self, path: str) -> str:
-        return _stored_name(path, os.fspath(self.path))
+        return _stored_name(path, self.folder)
 
 
 def capture_in(folder: Path, row: Sequence[Any] | None) -> CaptureRef | None:
@@ -87,16 +88,9 @@ def capture_in(folder: Path, row: Sequence[Any] | None) -> CaptureRef | None:
 
 
 @functools.lru_cache(maxsize=64)
-def _folder_of(archive: str) -> Path:
-    """The archive's folder, resolved once: resolving is system calls, at every capture."""
-    return Path(archive).resolve().parent
-
-
-@functools.lru_cache(maxsize=64)
-def _stored_name(path: str, archive: str) -> str:
+def _stored_name(path: str, folder: Path) -> str:
     """A WARC file's name as stored, relative to the archive's folder where it can be.
     Kept: one process writes one file for a long while, and resolving is system calls."""
-    folder = _folder_of(archive)
     resolved = Path(path).resolve()
     if resolved.is_relative_to(folder):
         return os.fspath(resolved.relative_to(folder))

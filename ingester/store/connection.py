@@ -1,4 +1,5 @@
-"""The archive's SQLite connection and its one way to write: short, explicit transactions."""
+"""The archive's connection, to a SQLite file or a PostgreSQL database (engines.py), and
+its one way to write: short, explicit transactions."""
 
 from __future__ import annotations
 
@@ -12,17 +13,33 @@ import sqlite_utils
 
 from ..clock import iso_date
 from ..errors import StoreError
+from .engines import Engine, PgDatabase, Sql, engine_of, shown
 
 
 class Connection:
-    """What every part of the ``Store`` stands on: the database and ``_write``."""
+    """What every part of the ``Store`` stands on: the database and ``_write``.
 
-    path: Path
-    db: sqlite_utils.Database
+    ``target`` is what names the archive (a file's path, a ``postgresql://`` URL) and
+    ``folder`` where the names of its WARC files are relative to: a SQLite archive's own
+    folder, a PostgreSQL archive's WARC folder (the one its nodes share).
+    """
 
-    def _connect(self, path: Path | str, read_only: bool = False) -> None:
-        self.path = Path(path)
-        self.db = sqlite_utils.Database(_read_only(self.path) if read_only else path)
+    target: str
+    engine: Engine
+    folder: Path
+    db: sqlite_utils.Database | PgDatabase
+
+    def _connect(
+        self, target: Path | str, read_only: bool = False, warcs: Path | None = None
+    ) -> None:
+        self.target = os.fspath(target)
+        self.engine = engine_of(self.target)
+        if self.engine == "postgresql":
+            self.folder = (warcs or Path("archive.warcs")).resolve()
+            self.db = _postgres(self.target, read_only)
+            return
+        self.folder = Path(target).resolve().parent
+        self.db = sqlite_utils.Database(_read_only(self.path) if read_only else target)
         # Autocommit: the only transactions are the explicit, short ones in _write().
         self.db.conn.isolation_level = None
         self.db.execute("PRAGMA busy_timeout = 5000")
@@ -31,13 +48,28 @@ class Connection:
         self.db.execute("PRAGMA foreign_keys = ON")
         self.db.conn.create_function("iso_date", 1, _stored_date, deterministic=True)
 
+    @property
+    def path(self) -> Path:
+        """A SQLite archive's file (a PostgreSQL archive has none)."""
+        return Path(self.target)
+
+    @property
+    def name(self) -> str:
+        """The archive as messages name it (a URL without its password)."""
+        return shown(self.target)
+
     def close(self) -> None:
         self.db.close()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One short write transaction; sqlite3 errors leave as StoreError."""
-        conn = self.db.conn
+    def _write(self) -> Iterator[Sql]:
+        """One short write transaction; the engine's errors leave as StoreError."""
+        db = self.db
+        if isinstance(db, PgDatabase):
+            with _pg_errors(), db.conn.transaction():
+                yield db
+            return
+        conn = db.conn
         try:
             conn.execute("BEGIN IMMEDIATE")
             yield conn
@@ -49,8 +81,33 @@ class Connection:
                 raise StoreError(f"archive write failed: {e}") from e
             raise
 
+    def _lock(self, conn: Sql, keys: list[str]) -> None:
+        """Hold ``keys`` until the transaction ends, so that two nodes writing the same
+        article do it one after the other. SQLite's writes are one at a time already
+        (BEGIN IMMEDIATE); in PostgreSQL, advisory locks taken in one order (no deadlock)."""
+        if self.engine == "postgresql":
+            for key in sorted(set(keys)):
+                conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,))
+
     def count(self, table: str) -> int:
         return int(self.db.execute(f"SELECT COUNT(*) FROM [{table}]").fetchone()[0])
+
+
+def _postgres(url: str, read_only: bool) -> PgDatabase:
+    with _pg_errors(f"{shown(url)}: cannot open the archive: "):
+        return PgDatabase(url, read_only)
+
+
+@contextmanager
+def _pg_errors(prefix: str = "archive write failed: ") -> Iterator[None]:
+    """psycopg's errors as StoreError, in one line."""
+    import psycopg
+
+    try:
+        yield
+    except psycopg.Error as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise StoreError(prefix + first) from e
 
 
 def _read_only(path: Path) -> sqlite3.Connection:

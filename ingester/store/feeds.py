@@ -29,8 +29,10 @@ class FeedRows(CaptureRows):
                            section = excluded.section, interval = excluded.interval, active = 1""",
                     (spec.url, spec.name, spec.section, spec.interval, iso(now), iso(now)),
                 )
+            # (PostgreSQL reads no empty list: no configured feed leaves none active.)
             marks = ",".join("?" * len(urls))
-            conn.execute(f"UPDATE feeds SET active = 0 WHERE url NOT IN ({marks})", urls)
+            kept = f"WHERE url NOT IN ({marks})" if urls else ""
+            conn.execute(f"UPDATE feeds SET active = 0 {kept}", urls)
 
     def ensure_feed(self, url: str, now: datetime) -> FeedForUpdate:
         """A feed fetched by hand: recorded (inactive unless configured) so it can be polled."""

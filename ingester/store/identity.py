@@ -14,12 +14,12 @@ they merged.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping, Sequence
 
 from ..blocks import clean
 from ..types import ArticleUrls, ParsedEntry
 from ..urls import anchored, entry_urn, fragments_apart, is_web_url
+from .engines import Sql
 
 # Fields of a version compared to report "which fields changed" (articles.py records them).
 VERSION_FIELDS = (
@@ -73,7 +73,7 @@ class _Entry:
 
 
 def rehome(
-    conn: sqlite3.Connection,
+    conn: Sql,
     page_id: int,
     feed_id: int,
     identities: Mapping[str, ArticleUrls],
@@ -131,7 +131,7 @@ def _version_at(versions: Sequence[tuple[int, str, str, str]], when: str) -> int
     return before[-1] if before else versions[0][0]
 
 
-def _point_away(conn: sqlite3.Connection, page_id: int, leaving: set[int]) -> None:
+def _point_away(conn: Sql, page_id: int, leaving: set[int]) -> None:
     """The page shows its latest remaining version before its others leave: the search
     index follows ``current_version_id`` (a trigger), so no version is indexed twice."""
     remaining = conn.execute(
@@ -144,32 +144,31 @@ def _point_away(conn: sqlite3.Connection, page_id: int, leaving: set[int]) -> No
     )
 
 
-def _article(conn: sqlite3.Connection, urls: ArticleUrls, entry: _Entry) -> int:
+def _article(conn: Sql, urls: ArticleUrls, entry: _Entry) -> int:
     row = conn.execute(
         "SELECT article_id FROM article_urls WHERE url = ?", (urls.linked,)
     ).fetchone()
     if row is not None:
         return int(row[0])
-    cursor = conn.execute(
-        "INSERT INTO articles (url, first_seen_at, last_checked_at) VALUES (?, ?, ?)",
+    (article_id,) = conn.execute(
+        "INSERT INTO articles (url, first_seen_at, last_checked_at) VALUES (?, ?, ?) RETURNING id",
         (urls.linked, entry.first_seen, entry.last_seen),
-    )
-    article_id = int(cursor.lastrowid or 0)
+    ).fetchone()
     conn.execute(
         "INSERT INTO article_urls (url, article_id, kind) VALUES (?, ?, 'linked')",
         (urls.linked, article_id),
     )
-    return article_id
+    return int(article_id)
 
 
-def _next_number(conn: sqlite3.Connection, article_id: int) -> int:
+def _next_number(conn: Sql, article_id: int) -> int:
     row = conn.execute(
         "SELECT COALESCE(MAX(number), 0) + 1 FROM versions WHERE article_id = ?", (article_id,)
     ).fetchone()
     return int(row[0])
 
 
-def _move(conn: sqlite3.Connection, version_ids: Sequence[int], article_id: int) -> None:
+def _move(conn: Sql, version_ids: Sequence[int], article_id: int) -> None:
     for version_id in version_ids:
         conn.execute(
             "UPDATE versions SET article_id = ?, number = ? WHERE id = ?",
@@ -184,24 +183,22 @@ def _move(conn: sqlite3.Connection, version_ids: Sequence[int], article_id: int)
     )
 
 
-def _copy(conn: sqlite3.Connection, version_id: int, article_id: int) -> None:
+def _copy(conn: Sql, version_id: int, article_id: int) -> None:
     columns = (
         "fetched_at, sha256, " + ", ".join(VERSION_FIELDS) + ", text, word_count, source, "
         "extractor, raw_sha256"
     )
     number = _next_number(conn, article_id)
-    cursor = conn.execute(
+    (copy_id,) = conn.execute(
         f"""INSERT INTO versions (article_id, number, kind, changed_fields, {columns})
             SELECT ?, ?, CASE WHEN ? = 1 THEN 'first' ELSE 'edit' END, '[]', {columns}
-            FROM versions WHERE id = ?""",
+            FROM versions WHERE id = ? RETURNING id""",
         (article_id, number, number, version_id),
-    )
-    conn.execute(
-        "UPDATE articles SET current_version_id = ? WHERE id = ?", (cursor.lastrowid, article_id)
-    )
+    ).fetchone()
+    conn.execute("UPDATE articles SET current_version_id = ? WHERE id = ?", (copy_id, article_id))
 
 
-def _settle(conn: sqlite3.Connection, page_id: int) -> None:
+def _settle(conn: Sql, page_id: int) -> None:
     """The page after its entries left: numbered again; removed when it has no version and
     no entry left, and not re-checked once no feed entry points at it."""
     versions = _renumber(conn, page_id)
@@ -218,7 +215,7 @@ def _settle(conn: sqlite3.Connection, page_id: int) -> None:
         conn.execute("UPDATE articles SET next_check_at = NULL WHERE id = ?", (page_id,))
 
 
-def _renumber(conn: sqlite3.Connection, article_id: int) -> int:
+def _renumber(conn: Sql, article_id: int) -> int:
     """Number an article's versions 1, 2, … in order, the first a "first", and say again
     which fields each changed from the one before it. Returns how many it has."""
     columns = ", ".join(VERSION_FIELDS)
@@ -247,7 +244,7 @@ def _later(kind: str) -> str:
     return "edit" if kind == "first" else kind
 
 
-def split_merged_articles(conn: sqlite3.Connection) -> None:
+def split_merged_articles(conn: Sql) -> None:
     """Schema step 5: every article that several distinct stories of one feed were archived
     as gives each of them its own article (``rehome``)."""
     feeds = dict(conn.execute("SELECT id, url FROM feeds").fetchall())

@@ -1,18 +1,23 @@
 """The archive's schema as its migrations, and the mixin that applies them.
 
 Each migration upgrades the schema by one step; ``PRAGMA user_version`` counts the steps
-done. A migration that has shipped is never edited: a change is a new step, so an archive
-made by any earlier release upgrades in place. What each table and column means is in
+done (on PostgreSQL, the row of ``schema_version``). One history for both engines: a step
+is written once, and where the engines differ (search, triggers) it names both forms. A
+migration that has shipped is never edited: a change is a new step, so an archive made by
+any earlier release upgrades in place. What each table and column means is in
 ``descriptions.py``.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from ..errors import StoreError
 from .connection import Connection
+from .engines import Sql
 from .identity import split_merged_articles
 
 SCHEMA_V1 = """
@@ -136,7 +141,8 @@ CREATE TABLE revisits (
 CREATE INDEX revisits_article ON revisits (article_id, seen_at);
 
 ALTER TABLE feed_entries ADD COLUMN entry TEXT;
-
+"""
+SEARCH_V2_SQLITE = """
 CREATE VIRTUAL TABLE versions_fts USING fts5 (
     title, body, content="versions", content_rowid="id", tokenize="unicode61 remove_diacritics 2"
 );
@@ -150,6 +156,20 @@ BEGIN
     INSERT INTO versions_fts (rowid, title, body)
         SELECT id, title, body FROM versions WHERE id = new.current_version_id;
 END;
+"""
+# PostgreSQL's search: a tsvector of every version, title weighted above body, in a GIN
+# index; a search joins it to the articles' current versions, as FTS5 holds only those.
+# Words without their accents on both sides, as FTS5's remove_diacritics does: unaccent
+# is a trusted extension (a database's owner may add it), and immutable only through a
+# function that names its dictionary.
+SEARCH_V2_POSTGRESQL = """
+CREATE EXTENSION IF NOT EXISTS unaccent;
+CREATE FUNCTION search_words(text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+    RETURN public.unaccent('public.unaccent'::regdictionary, $1);
+ALTER TABLE versions ADD COLUMN search tsvector GENERATED ALWAYS AS (
+    setweight(to_tsvector('simple', search_words(coalesce(title, ''))), 'A')
+    || setweight(to_tsvector('simple', search_words(body)), 'B')) STORED;
+CREATE INDEX versions_search ON versions USING GIN (search);
 """
 
 # The schedule grows: feeds follow permanent redirects and can be gone, remember their
@@ -195,11 +215,22 @@ SCHEMA_V5 = split_merged_articles
 SCHEMA_V6 = """
 ALTER TABLE articles ADD COLUMN title TEXT;
 UPDATE articles SET title = (SELECT title FROM versions WHERE id = articles.current_version_id);
+"""
+TITLE_V6_SQLITE = """
 CREATE TRIGGER articles_title AFTER UPDATE OF current_version_id ON articles
 BEGIN
     UPDATE articles SET title = (SELECT title FROM versions WHERE id = new.current_version_id)
     WHERE id = new.id;
 END;
+"""
+TITLE_V6_POSTGRESQL = """
+CREATE FUNCTION articles_title() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.title := (SELECT title FROM versions WHERE id = NEW.current_version_id);
+    RETURN NEW;
+END $$;
+CREATE TRIGGER articles_title BEFORE UPDATE OF current_version_id ON articles
+    FOR EACH ROW EXECUTE FUNCTION articles_title();
 """
 
 # Captures of record: the WARC response records pages and feeds were read from
@@ -223,14 +254,28 @@ ALTER TABLE articles ADD COLUMN capture_id INTEGER REFERENCES captures (id);
 ALTER TABLE feeds ADD COLUMN capture_id INTEGER REFERENCES captures (id);
 """
 
-MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
-    SCHEMA_V1,
-    SCHEMA_V2,
-    SCHEMA_V3,
-    SCHEMA_V4,
-    SCHEMA_V5,
-    SCHEMA_V6,
-    SCHEMA_V7,
+
+@dataclass(frozen=True, slots=True)
+class Apart:
+    """A piece of a step each engine takes in its own form."""
+
+    sqlite: str
+    postgresql: str
+
+
+Piece = str | Apart | Callable[[Sql], None]
+
+# Each step in order; a step is the pieces it runs. A plain string runs on both engines
+# (on PostgreSQL with its types: pg_schema). Step 4 rewrote dates stored by releases
+# before ISO dates; no PostgreSQL archive is that old, so there it has nothing to do.
+MIGRATIONS: tuple[tuple[Piece, ...], ...] = (
+    (SCHEMA_V1,),
+    (SCHEMA_V2, Apart(SEARCH_V2_SQLITE, SEARCH_V2_POSTGRESQL)),
+    (SCHEMA_V3,),
+    (Apart(SCHEMA_V4, ""),),
+    (SCHEMA_V5,),
+    (SCHEMA_V6, Apart(TITLE_V6_SQLITE, TITLE_V6_POSTGRESQL)),
+    (SCHEMA_V7,),
 )
 
 
@@ -240,24 +285,79 @@ class Migrations(Connection):
         opening a fresh archive at once do not both run the same step."""
         while True:
             with self._write() as conn:
-                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                version = self._version_for_update(conn)
                 if version > len(MIGRATIONS):
                     raise StoreError(
                         f"archive schema {version} is newer than this release understands"
                     )
                 if version == len(MIGRATIONS):
                     return
-                step = MIGRATIONS[version]
-                if callable(step):
-                    step(conn)
-                else:
-                    for statement in _statements(step):
-                        conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {version + 1}")
+                for piece in MIGRATIONS[version]:
+                    self._run(conn, piece)
+                self._set_version(conn, version + 1)
+
+    def _run(self, conn: Sql, piece: Piece) -> None:
+        if callable(piece):
+            piece(conn)
+            return
+        if isinstance(piece, Apart):
+            piece = piece.postgresql if self.engine == "postgresql" else piece.sqlite
+            if self.engine == "postgresql":  # written for PostgreSQL as it is
+                if piece.strip():
+                    conn.execute(piece)
+                return
+        if self.engine == "postgresql":
+            conn.execute(pg_schema(piece))
+            return
+        for statement in _statements(piece):
+            conn.execute(statement)
+
+    def _version_for_update(self, conn: Sql) -> int:
+        """The steps done. PostgreSQL keeps them in a row of ``schema_version``, read under a
+        lock that every node opening the archive waits for."""
+        if self.engine == "sqlite":
+            return int(conn.execute("PRAGMA user_version").fetchone()[0])
+        conn.execute(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);"
+            " INSERT INTO schema_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM schema_version)"
+        )
+        return int(conn.execute("SELECT version FROM schema_version").fetchone()[0])
+
+    def _set_version(self, conn: Sql, version: int) -> None:
+        if self.engine == "sqlite":
+            conn.execute(f"PRAGMA user_version = {version}")
+        else:
+            conn.execute("UPDATE schema_version SET version = ?", (version,))
 
     @property
     def schema_version(self) -> int:
-        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        if self.engine == "sqlite":
+            return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        exists = self.db.execute("SELECT to_regclass('schema_version')").fetchone()[0]
+        if exists is None:
+            return 0
+        return int(self.db.execute("SELECT version FROM schema_version").fetchone()[0])
+
+
+# Any constant: the advisory lock's key for schema upgrades ("ingest" in ASCII).
+_MIGRATION_LOCK = 0x696E67657374
+
+# SQLite's types as PostgreSQL names them: rowids become identity columns, integers are
+# 64-bit as SQLite's are, blobs bytea; ``offset`` is a reserved word there.
+_PG_TYPES = (
+    (re.compile(r"\bINTEGER PRIMARY KEY\b"), "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"),
+    (re.compile(r"\bINTEGER\b"), "BIGINT"),
+    (re.compile(r"\bBLOB\b"), "BYTEA"),
+    (re.compile(r"^(\s*)offset\b", re.MULTILINE), r'\1"offset"'),
+)
+
+
+def pg_schema(script: str) -> str:
+    """A step written for both engines, as PostgreSQL runs it."""
+    for pattern, replacement in _PG_TYPES:
+        script = pattern.sub(replacement, script)
+    return script
 
 
 def _statements(script: str) -> Iterator[str]:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlite_utils
 import zstandard
 
 from ..clock import iso
 from ..errors import NotFound
 from ..types import CaptureRef, PageToStore
 from .captures import CaptureRows
+from .engines import Sql
 
 # Raw pages: zstd at level 3 is as small as zlib at 6 on news pages and five times faster
 # (docs/performance.md); pages stored by earlier releases stay zlib and are read as such.
@@ -20,7 +21,7 @@ _ZSTD = zstandard.ZstdCompressor(level=3)
 
 
 class RawPages(CaptureRows):
-    def _put_raw(self, conn: sqlite3.Connection, page: PageToStore, now: datetime) -> None:
+    def _put_raw(self, conn: Sql, page: PageToStore, now: datetime) -> None:
         """Content-addressed: identical pages are stored once."""
         conn.execute(
             """INSERT INTO raw_pages (sha256, encoding, size, content, first_fetched_at)
@@ -29,7 +30,7 @@ class RawPages(CaptureRows):
         )
 
     def raw_page(self, sha256: str) -> bytes:
-        return raw_content(self.db.conn, sha256)
+        return raw_content(self.db, sha256)
 
     def raw_pages_to_move(self, limit: int) -> list[RawPage]:
         """Up to ``limit`` pages stored before captures were kept, each with a URL it was
@@ -43,7 +44,7 @@ class RawPages(CaptureRows):
             (limit,),
         ).fetchall()
         return [
-            RawPage(sha, datetime.fromisoformat(at), url, raw_content(self.db.conn, sha))
+            RawPage(sha, datetime.fromisoformat(at), url, raw_content(self.db, sha))
             for sha, at, url in rows
         ]
 
@@ -73,7 +74,7 @@ class RawPage:
     content: bytes
 
 
-def raw_content(conn: sqlite3.Connection, sha256: str) -> bytes:
+def raw_content(conn: Sql | sqlite_utils.Database, sha256: str) -> bytes:
     """A stored page's bytes as they were fetched."""
     row = conn.execute(
         "SELECT encoding, content FROM raw_pages WHERE sha256 = ?", [sha256]

@@ -1,4 +1,5 @@
-"""Store: the SQLite archive, on a real file in tmp_path.
+"""Store: the archive on both engines, a real SQLite file in tmp_path and a real
+PostgreSQL database (tests/support/postgres.py); opening and migrating are SQLite's.
 
 Versions are built by hand from an Article with the real layout renderer and hash, so a
 version's text and SHA-256 are exactly what the pipeline would store.
@@ -33,6 +34,7 @@ from ingester.types import (
     PageToStore,
     PollResult,
 )
+from tests.support.postgres import read_dicts, read_rows
 from tests.support.versions import version_of
 
 T0 = datetime(2024, 5, 1, 9, 0, 0, tzinfo=UTC)
@@ -72,24 +74,28 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(db_path: Path) -> Iterator[Store]:
+def store(archive_target: str, tmp_path: Path) -> Iterator[Store]:
+    opened = Store(archive_target, warcs=tmp_path / "warcs")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def sqlite_store(db_path: Path) -> Iterator[Store]:
     opened = Store(db_path)
     yield opened
     opened.close()
 
 
-def query(path: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+def query(target: str | Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     """Read through a second connection, as another process would."""
-    with closing(sqlite3.connect(path)) as conn:
-        return conn.execute(sql, params).fetchall()
+    return read_rows(str(target), sql, *params)
 
 
-def feed_row(path: Path, url: str) -> dict[str, Any]:
-    with closing(sqlite3.connect(path)) as conn:
-        conn.row_factory = sqlite3.Row
-        row = conn.execute("SELECT * FROM feeds WHERE url = ?", (url,)).fetchone()
-    assert row is not None, url
-    return dict(row)
+def feed_row(target: str, url: str) -> dict[str, Any]:
+    rows = read_dicts(target, "SELECT * FROM feeds WHERE url = ?", url)
+    assert rows, url
+    return rows[0]
 
 
 def page_of(content: bytes, etag: str | None = None) -> PageToStore:
@@ -113,18 +119,18 @@ def urls_of(feeds: list[FeedForUpdate]) -> set[str]:
 # -- opening and migrating ----------------------------------------------------------------
 
 
-def test_fresh_file_gets_the_schema(store: Store, db_path: Path) -> None:
+def test_fresh_file_gets_the_schema(sqlite_store: Store, db_path: Path) -> None:
     names = {row[0] for row in query(db_path, "SELECT name FROM sqlite_master WHERE type='table'")}
     assert names >= TABLES
 
 
-def test_fresh_file_is_in_wal_mode(store: Store, db_path: Path) -> None:
+def test_fresh_file_is_in_wal_mode(sqlite_store: Store, db_path: Path) -> None:
     assert query(db_path, "PRAGMA journal_mode") == [("wal",)]
 
 
-def test_fresh_file_user_version_counts_the_migrations(store: Store, db_path: Path) -> None:
+def test_fresh_file_user_version_counts_the_migrations(sqlite_store: Store, db_path: Path) -> None:
     assert query(db_path, "PRAGMA user_version") == [(len(MIGRATIONS),)]
-    assert store.schema_version == len(MIGRATIONS)
+    assert sqlite_store.schema_version == len(MIGRATIONS)
 
 
 def test_reopening_keeps_data_and_schema_version(db_path: Path) -> None:
@@ -145,9 +151,9 @@ def test_reopening_keeps_data_and_schema_version(db_path: Path) -> None:
 
 
 def test_a_second_store_can_open_an_archive_that_is_already_open(
-    store: Store, db_path: Path
+    sqlite_store: Store, db_path: Path
 ) -> None:
-    store.sync_feeds([FeedSpec(FEED_A)], T0)
+    sqlite_store.sync_feeds([FeedSpec(FEED_A)], T0)
 
     other = Store(db_path)
     try:
@@ -291,7 +297,7 @@ def test_due_feeds_skips_inactive_feeds(store: Store) -> None:
 # -- feeds: recording polls ---------------------------------------------------------------
 
 
-def test_record_poll_success_updates_the_feed_row(store: Store, db_path: Path) -> None:
+def test_record_poll_success_updates_the_feed_row(store: Store) -> None:
     store.sync_feeds([FeedSpec(FEED_A)], T0)
     next_poll = T0 + timedelta(minutes=30)
 
@@ -305,7 +311,7 @@ def test_record_poll_success_updates_the_feed_row(store: Store, db_path: Path) -
         title="Alpha News",
     )
 
-    row = feed_row(db_path, FEED_A)
+    row = feed_row(store.target, FEED_A)
     assert row["last_status"] == "ok"
     assert row["last_http_status"] == 200
     assert row["last_error"] is None
@@ -318,7 +324,7 @@ def test_record_poll_success_updates_the_feed_row(store: Store, db_path: Path) -
     assert (feed.etag, feed.last_modified) == ('"e1"', "Wed, 01 May 2024 08:00:00 GMT")
 
 
-def test_the_poll_log_keeps_only_the_newest_polls_of_each_feed(store: Store, db_path: Path) -> None:
+def test_the_poll_log_keeps_only_the_newest_polls_of_each_feed(store: Store) -> None:
     store.sync_feeds([FeedSpec(FEED_A), FeedSpec(FEED_B)], T0)
     for minute in range(10):
         for url in (FEED_A, FEED_B):
@@ -327,7 +333,7 @@ def test_the_poll_log_keeps_only_the_newest_polls_of_each_feed(store: Store, db_
             store.record_poll(the_feed(store, url), result, started, started, keep_polls=3)
 
     kept = query(
-        db_path,
+        store.target,
         "SELECT f.url, p.started_at FROM polls p JOIN feeds f ON f.id = p.feed_id"
         " ORDER BY f.url, p.started_at",
     )
@@ -335,9 +341,7 @@ def test_the_poll_log_keeps_only_the_newest_polls_of_each_feed(store: Store, db_
     assert kept == [(FEED_A, t) for t in newest] + [(FEED_B, t) for t in newest]
 
 
-def test_record_poll_counts_consecutive_failures_and_resets_on_success(
-    store: Store, db_path: Path
-) -> None:
+def test_record_poll_counts_consecutive_failures_and_resets_on_success(store: Store) -> None:
     store.sync_feeds([FeedSpec(FEED_A)], T0)
     later = T0 + timedelta(hours=1)
     store.record_poll(the_feed(store, FEED_A), PollResult(FEED_A, "ok", 200), T0, later)
@@ -346,7 +350,7 @@ def test_record_poll_counts_consecutive_failures_and_resets_on_success(
         started = T0 + timedelta(hours=attempt)
         failure = PollResult(FEED_A, "error", 503, error="fetch: 503 service unavailable")
         store.record_poll(the_feed(store, FEED_A), failure, started, started + timedelta(hours=1))
-        row = feed_row(db_path, FEED_A)
+        row = feed_row(store.target, FEED_A)
         assert row["consecutive_failures"] == attempt
         assert the_feed(store, FEED_A).consecutive_failures == attempt
         assert row["last_status"] == "error"
@@ -357,7 +361,7 @@ def test_record_poll_counts_consecutive_failures_and_resets_on_success(
     store.record_poll(
         the_feed(store, FEED_A), PollResult(FEED_A, "not_modified", 304), recovered, later
     )
-    row = feed_row(db_path, FEED_A)
+    row = feed_row(store.target, FEED_A)
     assert row["consecutive_failures"] == 0
     assert row["last_status"] == "not_modified"
     assert row["last_error"] is None
@@ -385,7 +389,7 @@ def test_record_poll_keeps_validators_when_none_are_given(store: Store) -> None:
     assert (feed.etag, feed.last_modified) == ('"v2"', "Mon, 29 Apr 2024 10:00:00 GMT")
 
 
-def test_record_poll_inserts_one_polls_row_per_poll(store: Store, db_path: Path) -> None:
+def test_record_poll_inserts_one_polls_row_per_poll(store: Store) -> None:
     store.sync_feeds([FeedSpec(FEED_A), FeedSpec(FEED_B)], T0)
     feed = the_feed(store, FEED_A)
     result = PollResult(
@@ -402,7 +406,7 @@ def test_record_poll_inserts_one_polls_row_per_poll(store: Store, db_path: Path)
     store.record_poll(feed, PollResult(FEED_A, "error", error="boom"), T0, T0)
 
     rows = query(
-        db_path,
+        store.target,
         "SELECT feed_id, started_at, duration_ms, status, http_status, new_articles,"
         " new_versions, error, page_errors FROM polls ORDER BY id",
     )
@@ -472,14 +476,14 @@ def test_identical_page_bytes_are_stored_once_across_articles(store: Store) -> N
     assert store.count("raw_pages") == 1
 
 
-def test_raw_page_is_kept_byte_for_byte(store: Store, db_path: Path) -> None:
+def test_raw_page_is_kept_byte_for_byte(store: Store) -> None:
     content = "<html><body>Привіт, café — ☕</body></html>".encode() + bytes(range(256))
     page = page_of(content)
 
     store.save(URLS, version_of(ARTICLE), T0, page=page)
 
     ((encoding, size, blob),) = query(
-        db_path, "SELECT encoding, size, content FROM raw_pages WHERE sha256 = ?", page.sha256
+        store.target, "SELECT encoding, size, content FROM raw_pages WHERE sha256 = ?", page.sha256
     )
     assert size == len(content)
     assert encoding == "zstd"
@@ -488,18 +492,18 @@ def test_raw_page_is_kept_byte_for_byte(store: Store, db_path: Path) -> None:
 
 
 def test_raw_pages_stored_as_zlib_by_earlier_releases_still_read(
-    store: Store, db_path: Path
+    sqlite_store: Store, db_path: Path
 ) -> None:
     content = b"<html><body><p>an old page</p></body></html>"
     page = page_of(content)
-    store.save(URLS, version_of(ARTICLE), T0, page=page)
+    sqlite_store.save(URLS, version_of(ARTICLE), T0, page=page)
     with sqlite3.connect(db_path) as conn:
         conn.execute(
             "UPDATE raw_pages SET encoding = 'zlib', content = ? WHERE sha256 = ?",
             (zlib.compress(content), page.sha256),
         )
 
-    assert store.raw_page(page.sha256) == content
+    assert sqlite_store.raw_page(page.sha256) == content
 
 
 def test_changed_text_adds_version_2_naming_the_changed_fields(store: Store) -> None:
@@ -566,7 +570,7 @@ def test_a_date_change_is_named_alongside_a_text_change(store: Store) -> None:
     assert set(store.versions(CANONICAL)[-1]["changed_fields"]) == {"title", "modified_at"}
 
 
-def test_a_revert_is_a_revisit_not_a_new_version(store: Store, db_path: Path) -> None:
+def test_a_revert_is_a_revisit_not_a_new_version(store: Store) -> None:
     edited = replace(ARTICLE, title="A corrected headline")
     store.save(URLS, version_of(ARTICLE), T0)
     store.save(URLS, version_of(edited), T0)
@@ -578,7 +582,7 @@ def test_a_revert_is_a_revisit_not_a_new_version(store: Store, db_path: Path) ->
     assert [v["number"] for v in listed] == [1, 2]
     assert [v["current"] for v in listed] == [True, False]
     assert store.version_text(CANONICAL) == version_of(ARTICLE).text
-    assert query(db_path, "SELECT version_id, seen_at FROM revisits") == [(1, iso(T1))]
+    assert query(store.target, "SELECT version_id, seen_at FROM revisits") == [(1, iso(T1))]
 
 
 def test_a_page_flipping_between_two_renderings_adds_two_versions_only(store: Store) -> None:
