@@ -9,10 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ingester.config import Settings
-from ingester.store import Store
 from tests.support.cli import Archive
-from tests.support.harness import PAGES, PROXY_VARIABLES, RSS_TYPE, T0, Clock, Harness, serve_pages
+from tests.support.harness import PAGES, RSS_TYPE, Harness, open_harness, serve_pages
 from tests.support.httpserver import LocalServer
 from tests.support.news import build_news
 from tests.support.postgres import PostgresServer, postgres_server
@@ -61,25 +59,8 @@ def news(archive: Archive) -> Path:
 
 @pytest.fixture
 def harness(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
-    # The in-process Fetcher reads proxy settings from the environment: nothing between
-    # it and 127.0.0.1.
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    settings = Settings(
-        host_gap=0.0,
-        jitter=0.0,
-        timeout=5.0,
-        min_interval=60,
-        default_interval=1800,
-        private_pages=True,  # the test site is on 127.0.0.1
-    )
     # The same file the CLI fixture uses, so a test can look at it with `ingester status`.
-    store = Store(archive.db)
-    try:
-        yield Harness(archive.db, store, Clock(T0), settings)
-    finally:
-        store.close()
+    yield from open_harness(archive.db, monkeypatch)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ PACKAGE = Path(ingester.__file__).resolve().parent
 # import units of lower layers only. Units in one layer never import each other: the
 # stages are connected by the pipeline alone.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"types", "errors", "urls", "clock", "blocks", "logs"}),  # shared leaves
+    frozenset({"types", "errors", "urls", "clock", "blocks", "logs", "locations"}),  # leaves
     frozenset({"config"}),  # the one settings object, passed down to every stage
     frozenset({"schedule", "fetch", "parse", "extract", "render", "store"}),  # the stages
     frozenset({"pipeline"}),

@@ -33,24 +33,24 @@ from .warcs import warc
 )
 @click.option(
     "--db",
-    "db_path",
-    type=click.Path(path_type=Path, readable=False),
+    "db",
     default="archive.db",
     envvar="INGESTER_DB",
     show_default=True,
-    help="The SQLite archive. Env: INGESTER_DB.",
+    help="The archive: a SQLite file, or a postgresql:// URL of one that several machines "
+    "share. Env: INGESTER_DB.",
 )
 @click.option("-v", "--verbose", is_flag=True, help=VERBOSE_HELP)
 @click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
 @click.version_option(package_name="ingester")
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path, db_path: Path, verbose: bool, quiet: bool) -> None:
+def cli(ctx: click.Context, config_path: Path, db: str, verbose: bool, quiet: bool) -> None:
     """Archive RSS/Atom feeds and every version of the articles they point at.
 
     Exit codes: 0 success (a poll whose feeds failed still succeeds: the failures are
     reported), 1 an error (one line on stderr), 2 a usage error.
     """
-    ctx.obj = App(config_path=config_path, db_path=db_path, quiet=quiet, verbose=verbose)
+    ctx.obj = App(config_path=config_path, db=db, quiet=quiet, verbose=verbose)
     ctx.obj.configure_logging(ctx.invoked_subcommand)
 
 

@@ -21,6 +21,7 @@ from ..clock import utcnow
 from ..config import Config, Settings, load_config
 from ..daemon import daemon_health
 from ..errors import IngesterError, NotFound, ServeError
+from ..locations import engine_of
 from ..logs import configure_logging
 from ..pipeline import Pipeline, open_pipeline
 from ..store import Store
@@ -77,7 +78,7 @@ def _unsized() -> Iterator[None]:
 @dataclass
 class App:
     config_path: Path
-    db_path: Path
+    db: str  # a SQLite file's path or a postgresql:// URL (ingester/locations.py)
     quiet: bool = False
     verbose: bool = False
     command: str | None = None
@@ -99,6 +100,31 @@ class App:
             for item in items:
                 yield item
                 progress.advance()
+
+    @property
+    def db_path(self) -> Path:
+        """A SQLite archive's file."""
+        return Path(self.db)
+
+    @property
+    def on_postgres(self) -> bool:
+        return engine_of(self.db) == "postgresql"
+
+    def archive_exists(self) -> bool:
+        """A SQLite archive exists once its file does; a PostgreSQL one is its database,
+        which the commands that open it make the schema in."""
+        return self.on_postgres or self.db_path.exists()
+
+    def warc_folder(self) -> Path:
+        return self.config(required=False).settings.warc_folder(self.db)
+
+    def sqlite_only(self, what: str) -> None:
+        """Refuse, in one line, what only a SQLite archive has (Datasette reads SQLite)."""
+        if self.on_postgres:
+            raise click.ClickException(
+                f"{what} reads a SQLite archive: keep one current with `ingester mirror "
+                "FILE.db`, then run this with --db FILE.db"
+            )
 
     def config(self, required: bool = True) -> Config:
         if not required and not self.config_path.exists():
@@ -123,16 +149,16 @@ class App:
         everything it opened; ``captures=False`` writes no WARC records (dry runs)."""
 
         async def main() -> T:
-            async with open_pipeline(config.settings, self.db_path, captures=captures) as pipeline:
+            async with open_pipeline(config.settings, self.db, captures=captures) as pipeline:
                 return await work(pipeline)
 
         return asyncio.run(main())
 
     def store(self, create: bool = True) -> Store:
         """The archive; commands that only read it refuse to create an empty one."""
-        if not create and not self.db_path.exists():
+        if not create and not self.archive_exists():
             raise NotFound(f"{self.db_path}: no archive here yet (poll or fetch something first)")
-        return Store(self.db_path)
+        return Store(self.db, warcs=self.warc_folder())
 
     def reader(self) -> Store:
         """The archive, which must exist, for a command that only reads it.
@@ -142,9 +168,9 @@ class App:
         was; read-only where the file or its directory refuses writes (a copy on
         read-only media, another user's archive), which reads but never upgrades.
         """
-        if _writable(self.db_path):
+        if self.on_postgres or _writable(self.db_path):
             return self.store(create=False)  # an archive that is not there is not made
-        return Store(self.db_path, read_only=True)
+        return Store(self.db, read_only=True, warcs=self.warc_folder())
 
 
 def plural(count: int, noun: str) -> str:
@@ -233,7 +259,7 @@ class OneLineErrors(click.Group):
 def follow_config(app: App) -> None:
     """The archive follows the edited file; a daemon with a fresh heartbeat reloads it."""
     config = load_config(app.config_path)
-    if not app.db_path.exists():
+    if not app.archive_exists():
         return  # the first poll or start will read the file
     store = app.store()
     try:

@@ -65,7 +65,7 @@ def feeds_list(app: App, as_json: bool) -> None:
     """The configured feeds, with their health when the archive knows them."""
     config = load_config(app.config_path)
     health: dict[str, FeedHealth] = {}
-    if app.db_path.exists():
+    if app.archive_exists():
         health = app.read(lambda store: {row["url"]: row for row in store.feed_health()})
     rows = []
     for spec in config.feeds:

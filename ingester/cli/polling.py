@@ -11,6 +11,7 @@ import click
 from ..clock import utcnow
 from ..config import duration_text
 from ..daemon import daemon_health, poll_once, run_daemon
+from ..store.leases import node_name
 from ..store.rows import FeedHealth
 from ..types import PollResult
 from .app import App, Progress, aligned, json_option, no_feeds_line, poll_line
@@ -42,6 +43,7 @@ def poll(app: App, poll_all: bool, feeds: tuple[str, ...]) -> None:
 
     async def work() -> list[PollResult]:
         store = app.store()
+        node = node_name()
         try:
             now = utcnow()
             store.sync_feeds(config.feeds, now)
@@ -50,8 +52,8 @@ def poll(app: App, poll_all: bool, feeds: tuple[str, ...]) -> None:
                 chosen = store.feeds_named(feeds, interval)
             elif poll_all:
                 chosen = store.active_feeds(interval)
-            else:
-                chosen = store.due_feeds(now, interval)
+            else:  # what is due and no daemon holds, held by this command while it polls
+                chosen = store.claim_due_feeds(node, now, config.settings.lease, interval)
             if not chosen:
                 return []
             with Progress("poll", len(chosen), quiet=app.quiet) as progress:
@@ -59,6 +61,7 @@ def poll(app: App, poll_all: bool, feeds: tuple[str, ...]) -> None:
                     config.settings, store, chosen, on_result=lambda _, __: progress.advance()
                 )
         finally:
+            store.release_leases(node)  # what an interruption left unpolled
             store.close()
 
     if not config.feeds and not feeds:

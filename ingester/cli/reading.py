@@ -166,9 +166,10 @@ def export(
 
 
 def _export_wacz(app: App, out: Path, feed: str | None, since: str | None) -> None:
-    folder = app.config(required=False).settings.warc_folder(app.db_path)
+    folder = app.warc_folder()
     chosen = [f"feed {feed}" if feed else "", f"since {since}" if since else ""]
-    title = ", ".join([f"ingester: {app.db_path.name}", *filter(None, chosen)])
+    name = "archive" if app.on_postgres else app.db_path.name
+    title = ", ".join([f"ingester: {name}", *filter(None, chosen)])
     store = app.reader()
     try:
         packaged = write_wacz(store, folder, out, feed=feed, since=since, title=title)
@@ -200,6 +201,7 @@ def _export_wacz(app: App, out: Path, feed: str | None, since: str | None) -> No
 @click.pass_obj
 def serve(app: App, host: str, port: int, replay_url: str) -> None:
     """Browse the archive in Datasette, with descriptions and saved queries."""
+    app.sqlite_only("serve")
     app.reader().close()  # brings an archive made by an older release up to date, if it may
     check_listen(host, port)
     # Ctrl-C is the way to stop it, also before the server has taken the signal over.

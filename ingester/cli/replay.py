@@ -27,7 +27,7 @@ def replay(app: App, host: str, port: int) -> None:
     received are at /archive/{14-digit timestamp}id_/{url}; the reading room links each
     captured version there (`ingester serve --replay-url`).
     """
-    folder = app.config(required=False).settings.warc_folder(app.db_path)
+    folder = app.warc_folder()
     check_listen(host, port)
 
     def ready(url: str) -> None:

@@ -26,11 +26,11 @@ def warc() -> None:
 def check(app: App, as_json: bool) -> None:
     """Read every record of every WARC file, verifying each digest, and every capture the
     archive points at. Exits 1 when anything fails to verify."""
-    folder = app.config(required=False).settings.warc_folder(app.db_path)
+    folder = app.warc_folder()
     checks = [check_file(path) for path in app.progress(warc_files(folder), "check")]
     problems = [f"{c.path.name}: {p}" for c in checks for p in c.problems]
     pointers = 0
-    if app.db_path.exists():
+    if app.archive_exists():
         store = app.reader()
         try:
             for capture in store.all_captures():
@@ -67,7 +67,7 @@ def import_raw(app: App) -> None:
     store = app.store(create=False)
     moved = 0
     try:
-        captures = open_captures(settings, app.db_path, store)
+        captures = open_captures(settings, app.db, store)
         try:
             while batch := store.raw_pages_to_move(RAW_BATCH):
                 for page in batch:

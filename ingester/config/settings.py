@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
+from ..locations import engine_of
 from ..types import FeedSpec
 
 DEFAULT_USER_AGENT = "ingester/0.1 (+https://github.com/ingester-archive/ingester)"
@@ -29,6 +30,12 @@ class Settings:
 
     default_interval: int = 1800  # seconds between polls of one feed
     tick: int = 60  # seconds between the daemon's looks at what is due
+    # What a daemon claims of what is due, it holds for ``lease`` seconds, renewed while it
+    # works (store/leases.py): another node takes it over once a dead node's lease runs
+    # out. It claims ``claim_batch`` feeds at a time, so that the nodes of a cluster
+    # share what is due rather than the first to look taking it all.
+    lease: int = 300
+    claim_batch: int = 1000
     user_agent: str = DEFAULT_USER_AGENT
     timeout: float = 30.0  # seconds for one whole request
     connect_timeout: float = 10.0
@@ -71,7 +78,13 @@ class Settings:
     warc_max_bytes: int = 1_000_000_000
     warc_not_modified: bool = False
 
-    def warc_folder(self, db_path: Path) -> Path:
+    def warc_folder(self, archive: str | Path) -> Path:
+        """The WARC folder of the archive at ``archive``. A PostgreSQL archive has no folder
+        of its own: its relative ``warc_dir`` (by default ``archive.warcs``) is taken from
+        the current one, and a cluster's nodes each name the folder they share."""
+        if engine_of(archive) == "postgresql":
+            return Path(self.warc_dir or "archive.warcs").expanduser().resolve()
+        db_path = Path(archive)
         if not self.warc_dir:
             return db_path.with_suffix(".warcs")
         return db_path.parent / Path(self.warc_dir).expanduser()
@@ -155,7 +168,7 @@ def _settings(raw: object, path: Path) -> Settings:
     return settings
 
 
-_DURATIONS = {"default_interval", "tick", "max_backoff", "min_interval", "max_interval"}
+_DURATIONS = {"default_interval", "tick", "max_backoff", "min_interval", "max_interval", "lease"}
 _MAY_BE_ZERO = {"host_gap", "recheck_budget", "workers"}
 
 

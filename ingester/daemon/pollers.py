@@ -51,13 +51,13 @@ def shard(url: str, shards: int) -> int:
 
 
 class _Poller:
-    def __init__(self, settings: Settings, db_path: Path, log_level: int) -> None:
+    def __init__(self, settings: Settings, target: Path | str, log_level: int) -> None:
         context = multiprocessing.get_context("spawn")
         jobs_end, self.jobs = context.Pipe(duplex=False)  # (receiving end, sending end)
         self.results, results_end = context.Pipe(duplex=False)
         self.process: BaseProcess = context.Process(
             target=serve,
-            args=(jobs_end, results_end, settings, db_path, log_level),
+            args=(jobs_end, results_end, settings, target, log_level),
             daemon=True,
         )
         self.process.start()
@@ -72,25 +72,25 @@ class Pollers:
     def __init__(
         self,
         settings: Settings,
-        db_path: Path,
+        target: Path | str,
         at_most: int | None = None,
         clock: Clock = utcnow,
     ) -> None:
         self.clock = clock
         self._settings = settings
-        self._db_path = db_path
+        self._target = target
         self._log_level = log.getEffectiveLevel()
         workers = settings.workers or os.cpu_count() or 1
         if at_most is not None:
             workers = max(1, min(workers, at_most))
         # Each poller opens the WARC folder for its own files; one that cannot be made
         # is said here, in one line, before a poller starts and dies of it.
-        open_captures(settings, db_path).close()
+        open_captures(settings, target).close()
         self._pollers = [self._start() for _ in range(workers)]
         self._busy = asyncio.Lock()
 
     def _start(self) -> _Poller:
-        return _Poller(self._settings, self._db_path, self._log_level)
+        return _Poller(self._settings, self._target, self._log_level)
 
     async def poll(
         self,
@@ -165,7 +165,7 @@ class Pollers:
 
 
 def serve(
-    jobs: Connection, results: Connection, settings: Settings, db_path: Path, log_level: int
+    jobs: Connection, results: Connection, settings: Settings, target: Path | str, log_level: int
 ) -> None:
     worker_setup()
     configure_logging(log_level, force=True)
@@ -176,12 +176,14 @@ def serve(
     # out of every collection.
     gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
     gc.freeze()
-    asyncio.run(_serve(jobs, results, settings, db_path))
+    asyncio.run(_serve(jobs, results, settings, target))
 
 
-async def _serve(jobs: Connection, results: Connection, settings: Settings, db_path: Path) -> None:
+async def _serve(
+    jobs: Connection, results: Connection, settings: Settings, target: Path | str
+) -> None:
     loop = asyncio.get_running_loop()
-    async with open_pipeline(settings, db_path, extraction_workers=False) as pipeline:
+    async with open_pipeline(settings, target, extraction_workers=False) as pipeline:
         job: asyncio.Task[None] | None = None
         while True:
             try:

@@ -1,9 +1,11 @@
 """The daemon: APScheduler ticks, the database says what is due.
 
-One job ticks every ``settings.tick`` seconds: it polls the feeds whose ``next_poll_at``
-has passed, then re-checks archived articles that are due, within a budget, and leaves a
-heartbeat. The schedule lives in the rows, so a restart resumes where it stopped and a
-manual ``poll`` or ``fetch`` moves the same clock.
+One job ticks every ``settings.tick`` seconds: it claims the feeds whose ``next_poll_at``
+has passed, a batch at a time, and polls them, then re-checks archived articles that are
+due, within a budget, and leaves a heartbeat. A second job renews what this node holds
+(store/leases.py), so that daemons on several machines sharing one archive never poll
+the same feed for the same due time. The schedule lives in the rows, so a restart
+resumes where it stopped and a manual ``poll`` or ``fetch`` moves the same clock.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -25,6 +28,7 @@ from ..clock import Clock, utcnow
 from ..config import Config, Settings, load_config
 from ..errors import ConfigError
 from ..store import Store
+from ..store.leases import node_name
 from ..types import ArticleOutcome, DueArticle, FeedForUpdate, PollResult
 from .pollers import Pollers
 
@@ -71,6 +75,7 @@ class Ticker:
         self.store = store
         self.config = config
         self.started = started
+        self.node = node_name()
         self.current: asyncio.Task[None] | None = None
 
     async def tick(self) -> None:
@@ -78,19 +83,34 @@ class Ticker:
         settings = self.config.settings
         self.store.heartbeat(os.getpid(), self.started, self.pipeline.clock(), settings.tick)
         try:
-            due = self.store.due_feeds(self.pipeline.clock(), settings.default_interval)
-            if due:
+            while due := self._claim_feeds():
                 started = time.monotonic()
                 results = await self.pipeline.poll(due)
                 log_tick(results, time.monotonic() - started)
             # After the feeds, so re-checks of old articles never delay new ones.
-            articles = self.store.articles_due(self.pipeline.clock(), settings.recheck_budget)
+            articles = self.store.claim_due_articles(
+                self.node, self.pipeline.clock(), settings.lease, settings.recheck_budget
+            )
             if articles:
                 await self.pipeline.recheck_articles(articles)
         except asyncio.CancelledError:
             # Only stop() cancels a tick, and it waits for this task: a deliberate stop is
             # not a failed job, so it ends quietly instead of as APScheduler's error.
             log.info("tick abandoned: stopping")
+
+    def _claim_feeds(self) -> list[FeedForUpdate]:
+        settings = self.config.settings
+        return self.store.claim_due_feeds(
+            self.node,
+            self.pipeline.clock(),
+            settings.lease,
+            settings.default_interval,
+            settings.claim_batch,
+        )
+
+    def renew(self) -> None:
+        """Hold on to what this node claimed while it is still at work on it."""
+        self.store.renew_leases(self.node, self.pipeline.clock(), self.config.settings.lease)
 
     def reload(self) -> None:
         """SIGHUP: read the config again; feeds added are polled, feeds removed are not.
@@ -141,7 +161,7 @@ async def poll_once(
     (``ingester poll``); no more pollers than feeds."""
     if not feeds:
         return []
-    with Pollers(settings, store.path, at_most=len(feeds)) as pollers:
+    with Pollers(settings, store.target, at_most=len(feeds)) as pollers:
         return await pollers.poll(feeds, on_result=on_result)
 
 
@@ -149,13 +169,15 @@ async def run_daemon(config: Config, store: Store, clock: Clock = utcnow) -> Non
     """Run until SIGTERM or SIGINT; SIGHUP reloads the feed list."""
     settings = config.settings
     store.sync_feeds(config.feeds, clock())
+    for dead in store.release_dead_leases(socket.gethostname()):
+        log.info("leases of %s given back: that process is gone", dead)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
     # APScheduler logs every run and every skipped overlap; our own poll lines say what happened.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
-    with Pollers(settings, store.path, clock=clock) as pollers:
+    with Pollers(settings, store.target, clock=clock) as pollers:
         ticker = Ticker(pollers, store, config, started=clock())
         loop.add_signal_handler(signal.SIGHUP, ticker.reload)
         scheduler = AsyncIOScheduler(timezone="UTC")
@@ -170,17 +192,26 @@ async def run_daemon(config: Config, store: Store, clock: Clock = utcnow) -> Non
             coalesce=True,
             misfire_grace_time=settings.tick,
         )
+        # Three renewals a lease: one late or failed renewal does not lose what it holds.
+        scheduler.add_job(
+            ticker.renew,
+            IntervalTrigger(seconds=max(settings.lease / 3, 1)),
+            id="renew",
+            max_instances=1,
+            coalesce=True,
+        )
         scheduler.start()
         log.info(
             "daemon started: %d feeds, tick %ss, archive %s",
             len(config.feeds),
             settings.tick,
-            store.path,
+            store.name,
         )
         warn_if_no_feeds(config)
         await stopping.wait()
         log.info("daemon stopping")
         scheduler.shutdown(wait=False)
         await ticker.stop()
+        store.release_leases(ticker.node)
     store.daemon_stopped(os.getpid(), clock())
     log.info("daemon stopped")

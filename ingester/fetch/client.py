@@ -57,13 +57,15 @@ class Fetcher:
         settings: Settings,
         transport: httpx.AsyncBaseTransport | None = None,
         captures: Captures | None = None,
+        gate: HostGate | None = None,
     ):
         """``transport`` replaces the network (tests); otherwise feeds and pages get a
         transport each, the pages' guarded against private addresses (see guard.py).
-        With ``captures``, every exchange is written to its WARC files (capture.py)."""
+        With ``captures``, every exchange is written to its WARC files (capture.py);
+        ``gate`` keeps the per-host limits (a cluster's: ``SharedHostGate``)."""
         self._settings = settings
         self.captures = captures
-        self._gate = HostGate(settings.host_concurrency, settings.host_gap)
+        self._gate = gate or HostGate(settings.host_concurrency, settings.host_gap)
         self._robots = RobotsCache(self._get_robots)
         # Only connecting has a bound of its own: the whole request's (``get``) covers
         # every read, and a timer per read would only duplicate it.

@@ -2,7 +2,9 @@
 
 Feed and page requests share one ``HostGate``, so a host sees at most
 ``host_concurrency`` requests at once from us and their starts are at least
-``host_gap`` seconds apart, whichever feed or article they are for.
+``host_gap`` seconds apart, whichever feed or article they are for. Nodes of a cluster
+share an archive on PostgreSQL, and with it the limits (``SharedHostGate``): a host sees
+them kept by all of the nodes together.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 from protego import Protego
 
@@ -48,6 +51,44 @@ class HostGate:
                 await asyncio.sleep(wait)
             host.next_start = loop.time() + self.gap
             yield
+
+
+class HostTurns(Protocol):
+    """Where a cluster's nodes take their turns at a host (store/hosts.py)."""
+
+    def take_host_slot(self, host: str, slots: int) -> int | None: ...
+    def give_host_slot(self, host: str, slot: int) -> None: ...
+    def take_host_turn(self, host: str, gap: float) -> float: ...
+
+
+SLOT_RETRY = (0.02, 0.5)  # seconds between looks for a free slot: first, at most
+
+
+class SharedHostGate(HostGate):
+    """The host's limits for every node of a cluster: this process's own gate first (its
+    requests queue here, not at the database), then a slot of the host's and a start
+    reserved among all the nodes'."""
+
+    def __init__(self, concurrency: int, gap: float, turns: HostTurns) -> None:
+        super().__init__(concurrency, gap)
+        self.turns = turns
+
+    @asynccontextmanager
+    async def slot(self, url: str) -> AsyncIterator[None]:
+        key = host_key(url)
+        async with super().slot(url):
+            retry = SLOT_RETRY[0]
+            while (held := self.turns.take_host_slot(key, self.concurrency)) is None:
+                # Bounded: every slot is a request under its timeout, and a dead node's go with
+                # its connection.
+                await asyncio.sleep(retry)
+                retry = min(retry * 2, SLOT_RETRY[1])
+            try:
+                if (wait := self.turns.take_host_turn(key, self.gap)) > 0:
+                    await asyncio.sleep(wait)
+                yield
+            finally:
+                self.turns.give_host_slot(key, held)
 
 
 # RFC 9309: a robots.txt that is missing (4xx) allows everything; one that cannot be had

@@ -15,13 +15,15 @@ import sqlite3
 from pathlib import Path
 
 from ..errors import StoreError
+from ..locations import engine_of
 from .daemon_row import DaemonRows
-from .engines import engine_of
+from .hosts import HostTurns
+from .leases import Leases
 from .migrations import MIGRATIONS, Migrations
 from .queries import Queries
 
 
-class Store(Queries, DaemonRows, Migrations):
+class Store(Queries, Leases, HostTurns, DaemonRows, Migrations):
     """Open (creating or upgrading) the archive at ``target``: a SQLite file's path, or a
     ``postgresql://`` URL, whose WARC files are in ``warcs`` (the folder its nodes share).
 
@@ -63,4 +65,4 @@ def _check_file(path: Path) -> None:
         raise StoreError(f"{path}: cannot read the archive: permission denied")
 
 
-__all__ = ["Store", "engine_of"]
+__all__ = ["Store"]

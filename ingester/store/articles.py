@@ -121,7 +121,8 @@ class ArticleRows(RawPages):
                 new_version, revisit = change == "new", change == "revisit"
             conn.execute(
                 """UPDATE articles SET last_checked_at = ?, last_error = ?,
-                       last_error_at = COALESCE(?, last_error_at), next_check_at = ?
+                       last_error_at = COALESCE(?, last_error_at), next_check_at = ?,
+                       lease_owner = NULL, lease_until = NULL
                    WHERE id = ?""",
                 (
                     iso(now),

@@ -13,7 +13,8 @@ import sqlite_utils
 
 from ..clock import iso_date
 from ..errors import StoreError
-from .engines import Engine, PgDatabase, Sql, engine_of, shown
+from ..locations import Engine, engine_of, shown
+from .engines import PgDatabase, Sql
 
 
 class Connection:

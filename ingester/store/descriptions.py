@@ -36,6 +36,10 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "written as a revisit of it.",
             "server_interval": "The least seconds between polls the server asked for "
             "(Cache-Control max-age, Expires, RSS ttl, sy:updatePeriod).",
+            "lease_owner": "The daemon (host:pid) that claimed the feed and is polling it; "
+            "empty when no one holds it.",
+            "lease_until": "When that claim runs out unless renewed: then another daemon may "
+            "take the feed over.",
         },
     ),
     "polls": (
@@ -78,6 +82,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "is past its re-check schedule.",
             "title": "The title of the version it shows now (kept with current_version_id): "
             "what a link to the article reads in Datasette.",
+            "lease_owner": "The daemon (host:pid) re-checking its page now; empty otherwise.",
+            "lease_until": "When that claim runs out unless renewed.",
         },
     ),
     "article_urls": (
@@ -161,6 +167,14 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "file": "The WARC file, relative to the archive's folder (else absolute).",
             "offset": "Where the record's gzip member starts in the file, in bytes.",
             "length": "The gzip member's length in bytes.",
+        },
+    ),
+    "hosts": (
+        "For daemons on several machines sharing one archive: when the next request to each "
+        "host may start, whichever daemon makes it (host_gap for the cluster as a whole).",
+        {
+            "host": "The host, as scheme://host[:port].",
+            "next_start": "The earliest next start, in seconds since 1970 (UTC).",
         },
     ),
     "daemon": (

@@ -12,27 +12,9 @@ locks) is said where it happens, by ``engine``.
 from __future__ import annotations
 
 import functools
-import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, Literal, Protocol
-
-Engine = Literal["sqlite", "postgresql"]
-
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-
-
-def engine_of(target: str | os.PathLike[str]) -> Engine:
-    """A ``postgresql://`` URL names a PostgreSQL database; anything else a SQLite file."""
-    return "postgresql" if os.fspath(target).startswith(POSTGRES_SCHEMES) else "sqlite"
-
-
-def shown(target: str | os.PathLike[str]) -> str:
-    """The archive's name for messages: a URL without its password."""
-    text = os.fspath(target)
-    if engine_of(text) == "sqlite":
-        return text
-    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", text)
+from typing import Any, Protocol
 
 
 class Cursor(Protocol):

@@ -177,7 +177,8 @@ class FeedRows(CaptureRows):
                        poll_url = COALESCE(:moved_to, poll_url),
                        content_sha256 = COALESCE(:content_sha256, content_sha256),
                        server_interval = CASE WHEN :ok THEN :server_interval
-                           ELSE server_interval END
+                           ELSE server_interval END,
+                       lease_owner = NULL, lease_until = NULL
                    WHERE id = :id""",
                 feeds,
             )

@@ -15,6 +15,16 @@ from .identity import VERSION_FIELDS
 from .rows import ExportedVersion, SearchHit, VersionSummary, VersionText
 from .saved_queries import SEARCH_SNIPPET
 
+# PostgreSQL's search (schema step 2's tsvector): ranked as FTS5 ranks, title above body;
+# the snippet as SEARCH_SNIPPET makes it, matched words in [brackets], on one line.
+PG_SEARCH = """SELECT a.url, v.title, v.number, v.fetched_at,
+        replace(ts_headline('simple', v.body, q, 'StartSel=[, StopSel=], MaxWords=12,
+            MinWords=4, MaxFragments=2, FragmentDelimiter=" … "'), chr(10), ' ') AS snippet
+    FROM websearch_to_tsquery('simple', search_words(?)) q
+    JOIN versions v ON v.search @@ q
+    JOIN articles a ON a.current_version_id = v.id
+    ORDER BY ts_rank(v.search, q) DESC, a.id LIMIT ?"""
+
 
 class Queries(CaptureQueries, ArticleRows, FeedRows):
     def versions(self, url: str) -> list[VersionSummary]:
@@ -68,7 +78,11 @@ class Queries(CaptureQueries, ArticleRows, FeedRows):
         return numbers[-2], numbers[-1]
 
     def search(self, query: str, limit: int = 20) -> list[SearchHit]:
-        """Articles whose current title or body match an FTS5 query, best first."""
+        """Articles whose current title or body match a query, best first: FTS5's syntax
+        in SQLite, the search box's (``websearch_to_tsquery``) in PostgreSQL; in both, words
+        as typed find what contains them all, and "a phrase" its words in a row."""
+        if self.engine == "postgresql":
+            return cast(list[SearchHit], list(self.db.query(PG_SEARCH, [query, limit])))
         sql = f"""SELECT a.url, v.title, v.number, v.fetched_at, {SEARCH_SNIPPET} AS snippet
                  FROM versions_fts JOIN versions v ON v.id = versions_fts.rowid
                  JOIN articles a ON a.current_version_id = v.id

@@ -47,6 +47,12 @@ def archive_at_schema_3(path: Path) -> None:
         for table in ("versions", "articles", "feeds"):
             conn.execute(f"ALTER TABLE {table} DROP COLUMN capture_id")
         conn.execute("DROP TABLE captures")
+        # step 8's leases and hosts
+        conn.execute("DROP INDEX feeds_leases")
+        for table in ("feeds", "articles"):
+            for column in ("lease_owner", "lease_until"):
+                conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        conn.execute("DROP TABLE hosts")
         conn.execute("PRAGMA user_version = 3")
 
 

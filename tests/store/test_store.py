@@ -34,6 +34,7 @@ from ingester.types import (
     PageToStore,
     PollResult,
 )
+from tests.support.news import URL_BUDGET, URL_HARBOUR, URL_HEAT, build_news
 from tests.support.postgres import read_dicts, read_rows
 from tests.support.versions import version_of
 
@@ -730,3 +731,45 @@ def test_article_seen_without_a_version_has_no_version_text(store: Store) -> Non
     assert store.versions(LINKED) == []
     with pytest.raises(NotFound):
         store.version_text(LINKED)
+
+
+# -- search ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("words", "found"),
+    [
+        ("quokka", [URL_BUDGET]),  # a word of the current version only
+        ("zeppelin", []),  # a word of an older version only
+        ("lemonade", [URL_HEAT]),  # back to an earlier rendering
+        ("council", [URL_BUDGET]),  # every version has it: the article once
+        ("flood-defences", [URL_HARBOUR]),
+        ("harbour's", [URL_HARBOUR]),
+        ("", []),
+    ],
+)
+def test_search_finds_current_versions_on_both_engines(
+    archive_target: str, words: str, found: list[str]
+) -> None:
+    build_news(archive_target)
+    store = Store(archive_target)
+    try:
+        hits = store.search(words)
+    finally:
+        store.close()
+
+    assert [hit["url"] for hit in hits] == found
+    for hit in hits:
+        assert "\n" not in hit["snippet"]
+        assert hit["title"] and hit["number"] >= 1
+
+
+def test_a_search_snippet_brackets_the_matched_word(archive_target: str) -> None:
+    build_news(archive_target)
+    store = Store(archive_target)
+    try:
+        [hit] = store.search("quokka")
+    finally:
+        store.close()
+
+    assert "[quokka]" in hit["snippet"]

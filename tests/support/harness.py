@@ -1,13 +1,12 @@
 """For the schedule's tests, in-process and end to end: a ``Pipeline`` over a real Store
-file and a real Fetcher on an explicit clock (``Harness``, the ``harness`` fixture), the
+and a real Fetcher on an explicit clock (``Harness``, the ``harness`` fixture), the
 sample "Harbour News" site on the local server, and reads of the archive's rows."""
 
 from __future__ import annotations
 
 import asyncio
 import random
-import sqlite3
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +20,7 @@ from ingester.pipeline import Pipeline
 from ingester.store import Store
 from ingester.types import ArticleOutcome, FeedSpec, PollResult
 from tests.support.httpserver import LocalServer
+from tests.support.postgres import read_dicts
 from tests.support.samples import FeedItem, SamplePage, rss, sentences
 
 T = TypeVar("T")
@@ -38,16 +38,12 @@ def empty_feed(server: LocalServer, title: str = "Harbour News") -> str:
     return rss(title, server.url("/"), [])
 
 
-def query(db: Path, sql: str, *params: object) -> list[dict[str, Any]]:
-    conn = sqlite3.connect(db)
-    try:
-        conn.row_factory = sqlite3.Row
-        return [dict(row) for row in conn.execute(sql, params)]
-    finally:
-        conn.close()
+def query(db: Path | str, sql: str, *params: object) -> list[dict[str, Any]]:
+    """Rows of the archive on either engine, read as another process would."""
+    return read_dicts(str(db), sql, *params)
 
 
-def article_row(db: Path, url: str) -> dict[str, Any]:
+def article_row(db: Path | str, url: str) -> dict[str, Any]:
     [row] = query(
         db,
         "SELECT a.* FROM articles a JOIN article_urls u ON u.article_id = a.id WHERE u.url = ?",
@@ -81,9 +77,10 @@ class Clock:
 
 @dataclass
 class Harness:
-    """A real Store file and a real Fetcher against the local server, on an explicit clock."""
+    """A real Store (a SQLite file, or a PostgreSQL database) and a real Fetcher against the
+    local server, on an explicit clock."""
 
-    db: Path
+    db: Path | str
     store: Store
     clock: Clock
     settings: Settings
@@ -136,3 +133,25 @@ PAGES = {"/a/storm": STORM, "/a/bridge": BRIDGE, "/a/market": MARKET}
 
 def page_hits(server: LocalServer) -> int:
     return sum(server.hits(path) for path in PAGES)
+
+
+def open_harness(target: Path | str, monkeypatch: Any) -> Iterator[Harness]:
+    """The ``harness`` fixture's body, on the archive at ``target``."""
+    # The in-process Fetcher reads proxy settings from the environment: nothing between
+    # it and 127.0.0.1.
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    settings = Settings(
+        host_gap=0.0,
+        jitter=0.0,
+        timeout=5.0,
+        min_interval=60,
+        default_interval=1800,
+        private_pages=True,  # the test site is on 127.0.0.1
+    )
+    harness = Harness(target, Store(target), Clock(T0), settings)
+    try:
+        yield harness
+    finally:
+        harness.store.close()  # the store a test may have opened again

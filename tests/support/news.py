@@ -104,7 +104,7 @@ def search_path(q: str) -> str:
 # -- the archive --------------------------------------------------------------------------
 
 
-def build_news(db: Path) -> None:
+def build_news(db: Path | str) -> None:
     """Four articles (one edited twice, one re-extracted, one that went back to its first
     rendering) and three feeds (one healthy, one failing three times, one fetched by hand).
 

@@ -143,7 +143,8 @@ def postgres_server() -> Iterator[PostgresServer]:
 def read_rows(target: str, sql: str, *params: object) -> list[tuple[object, ...]]:
     """Rows read through a second connection, as another process would read them; the
     store's SQL (SQLite's placeholders) on either engine."""
-    from ingester.store.engines import engine_of, pg_sql
+    from ingester.locations import engine_of
+    from ingester.store.engines import pg_sql
 
     if engine_of(target) == "postgresql":
         import psycopg
@@ -158,7 +159,8 @@ def read_rows(target: str, sql: str, *params: object) -> list[tuple[object, ...]
 
 def read_dicts(target: str, sql: str, *params: object) -> list[dict[str, object]]:
     """The same, each row as a dict by column name."""
-    from ingester.store.engines import engine_of, pg_sql
+    from ingester.locations import engine_of
+    from ingester.store.engines import pg_sql
 
     if engine_of(target) == "postgresql":
         import psycopg
