@@ -24,11 +24,12 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 from bench import procs
@@ -36,6 +37,7 @@ from bench import procs
 # A real page is served as /real/<n>-<page id>.html for any n: one file, many article URLs.
 REAL_LOCATION = r"^/real/(\d+)-([0-9a-f]+)\.html$"
 PEER_LOG = "nginx-peer.log"  # statuses of another reader's requests (nginx_conf's peer_agent)
+TIMING_LOG = "nginx-timing.log"  # every request with its times (nginx_conf's timing_log)
 ROBOTS_TXT = "User-agent: *\nDisallow: /search/\nDisallow: /account/\n"
 # The feeds' dates count back from here, so the generated site is the same on every run.
 EPOCH = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
@@ -46,6 +48,17 @@ def host_address(index: int) -> str:
     if not 0 <= index < 250 * 256:
         raise ValueError(f"host index out of range: {index}")
     return f"127.1.{index // 250}.{index % 250 + 1}"
+
+
+# TEST-NET-2 (RFC 5737): the hosts of a site that other network namespaces reach
+# (bench/cluster.py), where a namespace's own loopback cannot.
+TEST_NET = "198.51.100"
+
+
+def test_net_address(index: int) -> str:
+    if not 0 <= index < 254:
+        raise ValueError(f"host index out of range for {TEST_NET}.0/24: {index}")
+    return f"{TEST_NET}.{index + 1}"
 
 
 def free_port() -> int:
@@ -65,12 +78,19 @@ class Layout:
     port: int
     items_per_feed: int = 3
     articles_per_host: int = 6
+    test_net: bool = False  # hosts on TEST_NET (for other namespaces), not on loopback
 
     def host_of(self, feed: int) -> int:
         return feed % self.hosts  # round-robin: neighbouring feeds are on different hosts
 
+    def address(self, host: int) -> str:
+        return test_net_address(host) if self.test_net else host_address(host)
+
+    def addresses(self) -> list[str]:
+        return [self.address(host) for host in range(self.hosts)]
+
     def origin(self, host: int) -> str:
-        return f"http://{host_address(host)}:{self.port}"
+        return f"http://{self.address(host)}:{self.port}"
 
     def feed_url(self, feed: int) -> str:
         return f"{self.origin(self.host_of(feed))}/feeds/{feed}.xml"
@@ -345,6 +365,9 @@ def nginx_conf(
     user: str | None,
     gzip: bool = False,
     peer_agent: str | None = None,
+    addresses: Sequence[str] | None = None,
+    timing_log: bool = False,
+    page_rate: int | None = None,
 ) -> str:
     """One server block listening on 127.0.0.1 and every host address, serving ``site``;
     with ``gzip``, pages and feeds compressed for clients that accept it, as most of the
@@ -353,16 +376,21 @@ def nginx_conf(
     ``PEER_LOG`` in ``workdir``, and nothing else is: the daemon's requests cost nginx
     no log line.
 
+    ``addresses`` replaces the loopback hosts (a cluster's site on TEST_NET). With
+    ``timing_log``, every request is logged to ``TIMING_LOG`` with when it ended, how
+    long it took, which host it was for and who asked (``$msec $request_time
+    $server_addr $remote_addr $status $request_uri``), which is how per-host limits are
+    read back; ``page_rate`` sends article pages at that many bytes a second, so
+    requests last long enough to overlap where limits would let them.
+
     Every path nginx would write to (pid, logs, temp folders) is inside ``workdir``.
     ``user`` is set only when running as root, where nginx would otherwise switch its
     worker to ``nobody``, who cannot read a private temporary folder.
     """
     # Each listening socket takes a connection slot in the worker; the rest are clients.
     connections = hosts + 1 + 16384
-    listens = "\n".join(
-        f"        listen {address}:{port};"
-        for address in ["127.0.0.1", *(host_address(i) for i in range(hosts))]
-    )
+    served = list(addresses) if addresses is not None else [host_address(i) for i in range(hosts)]
+    listens = "\n".join(f"        listen {address}:{port};" for address in ["127.0.0.1", *served])
     temp = "\n".join(
         f"    {kind}_temp_path {workdir}/nginx-temp/{kind};"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -380,6 +408,17 @@ def nginx_conf(
             "    log_format peer_status '$status';\n"
             f"    access_log {workdir / PEER_LOG} peer_status if=$peer_request;"
         )
+    if timing_log:
+        logging = (
+            "log_format timing '$msec $request_time $server_addr $remote_addr $status "
+            "$request_uri';\n"
+            f"    access_log {workdir / TIMING_LOG} timing;"
+        )
+    rate = (
+        f"\n        location /articles/ {{\n            limit_rate {page_rate};\n        }}"
+        if page_rate
+        else ""
+    )
     return f"""# Written by bench/site.py for one benchmark run.
 {user_line}worker_processes 1;
 daemon off;
@@ -412,7 +451,7 @@ http {{
 
         location ~ {REAL_LOCATION} {{
             try_files /real/$2.html =404;
-        }}
+        }}{rate}
     }}
 }}
 """
@@ -438,8 +477,13 @@ class Nginx:
         hosts: int,
         gzip: bool = False,
         peer_agent: str | None = None,
+        prefix: Sequence[str] = (),
+        **options: Any,
     ) -> None:
+        """``prefix`` runs it (``ip netns exec NAME``: in another network namespace);
+        ``options`` go to nginx_conf (addresses, timing_log, page_rate)."""
         self.workdir = workdir
+        self.prefix = list(prefix)
         self.peer_log = workdir / PEER_LOG if peer_agent is not None else None
         self.port = port
         self.binary = nginx_binary()
@@ -450,15 +494,21 @@ class Nginx:
             import pwd
 
             user = f"{pwd.getpwuid(os.geteuid()).pw_name} {grp.getgrgid(os.getegid()).gr_name}"
-        self.conf.write_text(nginx_conf(workdir, site, port, hosts, user, gzip, peer_agent))
+        self.conf.write_text(
+            nginx_conf(workdir, site, port, hosts, user, gzip, peer_agent, **options)
+        )
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (workdir / "nginx-temp" / kind).mkdir(parents=True, exist_ok=True)
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, probe: str, timeout: float = 20.0) -> None:
-        """Start nginx and wait until ``probe`` (a URL it serves) answers 200."""
+    def start(
+        self, probe: str, timeout: float = 20.0, ready: Callable[[], bool] | None = None
+    ) -> None:
+        """Start nginx and wait until ``probe`` (a URL it serves) answers 200, or until
+        ``ready`` says so (where this process cannot reach it)."""
         self.proc = subprocess.Popen(
             [
+                *self.prefix,
                 self.binary,
                 "-c",
                 str(self.conf),
@@ -476,6 +526,11 @@ class Nginx:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"nginx exited with {self.proc.returncode}: {self.log_tail()}")
+            if ready is not None:
+                if ready():
+                    return
+                time.sleep(0.1)
+                continue
             try:
                 with opener.open(probe, timeout=2) as response:
                     if response.status == 200:

@@ -108,8 +108,10 @@ class Ticker:
             settings.claim_batch,
         )
 
-    def renew(self) -> None:
-        """Hold on to what this node claimed while it is still at work on it."""
+    async def renew(self) -> None:
+        """Hold on to what this node claimed while it is still at work on it. A coroutine,
+        as every job here: APScheduler runs plain functions in threads, and the archive's
+        connection is this event loop's."""
         self.store.renew_leases(self.node, self.pipeline.clock(), self.config.settings.lease)
 
     def reload(self) -> None:

@@ -57,6 +57,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "error": "Why the poll failed, one line.",
             "page_errors": "JSON list of the article pages that failed, with why: the first 20 "
             'whole, then "... and N more".',
+            "node": "The machine (host name) whose daemon or command made the poll.",
         },
     ),
     "articles": (

@@ -4,6 +4,7 @@ when it is due next, so a restart resumes where the daemon stopped."""
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -119,6 +120,7 @@ class FeedRows(CaptureRows):
         """
         if not records:
             return
+        node = socket.gethostname()
         polls = [
             (
                 r.feed.id,
@@ -130,6 +132,7 @@ class FeedRows(CaptureRows):
                 r.result.new_versions,
                 r.result.error,
                 json.dumps(_page_errors(r.result)),
+                node,
             )
             for r in records
         ]
@@ -160,8 +163,8 @@ class FeedRows(CaptureRows):
                     )
             conn.executemany(
                 """INSERT INTO polls (feed_id, started_at, duration_ms, status, http_status,
-                       new_articles, new_versions, error, page_errors)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                       new_articles, new_versions, error, page_errors, node)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 polls,
             )
             conn.executemany(

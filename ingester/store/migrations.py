@@ -257,8 +257,10 @@ ALTER TABLE feeds ADD COLUMN capture_id INTEGER REFERENCES captures (id);
 # Several nodes on one archive (docs/scale-out.md): a node claims the feeds and re-checks
 # it polls for a while (a lease: who, until when), so no other polls them meanwhile and
 # they return to the rest when it dies; ``hosts`` spaces the requests to each host for
-# the cluster as a whole (leases.py). One machine's daemon takes leases too.
+# the cluster as a whole (hosts.py); a poll names the machine that made it. One
+# machine's daemon takes leases too.
 SCHEMA_V8 = """
+ALTER TABLE polls ADD COLUMN node TEXT;
 ALTER TABLE feeds ADD COLUMN lease_owner TEXT;
 ALTER TABLE feeds ADD COLUMN lease_until TEXT;
 CREATE INDEX feeds_leases ON feeds (lease_owner);

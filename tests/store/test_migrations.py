@@ -47,8 +47,9 @@ def archive_at_schema_3(path: Path) -> None:
         for table in ("versions", "articles", "feeds"):
             conn.execute(f"ALTER TABLE {table} DROP COLUMN capture_id")
         conn.execute("DROP TABLE captures")
-        # step 8's leases and hosts
+        # step 8's leases, hosts and the polls' node
         conn.execute("DROP INDEX feeds_leases")
+        conn.execute("ALTER TABLE polls DROP COLUMN node")
         for table in ("feeds", "articles"):
             for column in ("lease_owner", "lease_until"):
                 conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
