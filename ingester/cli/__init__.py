@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from . import fetching, polling, reading, replay
+from . import fetching, mirroring, polling, reading, replay
 from .app import QUIET_HELP, VERBOSE_HELP, App, OneLineErrors, with_output_flags
 from .feeds import feeds, opml
 from .warcs import warc
@@ -66,6 +66,7 @@ for command in (
     reading.search,
     reading.export,
     reading.serve,
+    mirroring.mirror,
     replay.replay,
     feeds,
     opml,

@@ -272,6 +272,65 @@ CREATE TABLE hosts (
 );
 """
 
+# What ``ingester mirror`` needs to copy a PostgreSQL archive's changes, and only those
+# (mirror.py): each row says which transaction wrote it last (``written_by``, an xid8,
+# never wrapping round), and a row deleted leaves its key behind (but a poll's: the log
+# is trimmed by a rule the mirror applies itself, and would fill the record). SQLite has
+# no use for it: Datasette reads the file itself.
+MIRRORED = {
+    "feeds": "id",
+    "articles": "id",
+    "article_urls": "url",
+    "feed_entries": "feed_id,entry_key",
+    "raw_pages": "sha256",
+    "versions": "id",
+    "revisits": "id",
+    "captures": "id",
+    "polls": "id",
+    "daemon": "id",
+}
+MIRROR_V9_POSTGRESQL = """
+CREATE TABLE mirror_deletes (
+    table_name TEXT NOT NULL,
+    row_key TEXT NOT NULL,
+    written_by xid8 NOT NULL DEFAULT pg_current_xact_id()
+);
+CREATE INDEX mirror_deletes_written ON mirror_deletes (written_by);
+CREATE FUNCTION mirror_written() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.written_by := pg_current_xact_id();
+    RETURN NEW;
+END $$;
+CREATE FUNCTION mirror_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO mirror_deletes (table_name, row_key) SELECT TG_TABLE_NAME,
+        (SELECT jsonb_object_agg(k, to_jsonb(OLD) -> k) FROM unnest(TG_ARGV) k)::text;
+    RETURN OLD;
+END $$;
+"""
+
+
+def _mirrored(table: str, key: str) -> str:
+    """A table's part of step 9: who wrote each row last, and the keys of those deleted."""
+    sql = f"""
+ALTER TABLE {table} ADD COLUMN written_by xid8 NOT NULL DEFAULT pg_current_xact_id();
+CREATE INDEX {table}_written ON {table} (written_by);
+CREATE TRIGGER {table}_written BEFORE UPDATE ON {table}
+    FOR EACH ROW EXECUTE FUNCTION mirror_written();
+"""
+    if table == "polls":
+        return sql
+    keys = ", ".join(f"'{column}'" for column in key.split(","))
+    return (
+        sql
+        + f"""CREATE TRIGGER {table}_deleted AFTER DELETE ON {table}
+    FOR EACH ROW EXECUTE FUNCTION mirror_deleted({keys});
+"""
+    )
+
+
+MIRROR_V9_POSTGRESQL += "".join(_mirrored(table, key) for table, key in MIRRORED.items())
+
 
 @dataclass(frozen=True, slots=True)
 class Apart:
@@ -295,6 +354,7 @@ MIGRATIONS: tuple[tuple[Piece, ...], ...] = (
     (SCHEMA_V6, Apart(TITLE_V6_SQLITE, TITLE_V6_POSTGRESQL)),
     (SCHEMA_V7,),
     (SCHEMA_V8,),
+    (Apart("", MIRROR_V9_POSTGRESQL),),
 )
 
 

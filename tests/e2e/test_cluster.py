@@ -27,8 +27,9 @@ import pytest
 
 from bench import cluster, site
 from bench.postgres import PostgresServer, postgres_bin
-from tests.support.cli import cli_env
+from tests.support.cli import Archive, cli_env
 from tests.support.postgres import read_rows
+from tests.support.serving import get_json, serving
 
 NODES = 3
 TICK = 1
@@ -281,3 +282,22 @@ def test_each_node_wrote_its_own_warc_files_and_every_pointer_resolves(run: Run)
     report = json.loads(_ingester(run.config, run.url, "warc", "check", "--json").stdout)
     assert report["problems"] == []
     assert report["pointers"] >= LAYOUT_HOSTS * 6 + LAYOUT_FEEDS  # every version and feed
+
+
+@pytest.mark.slow
+def test_a_mirror_of_the_clusters_archive_is_read_in_datasette(run: Run, tmp_path: Path) -> None:
+    reader = Archive(tmp_path)
+    reader.write_config("")
+    refused = subprocess.run(
+        [sys.executable, "-m", "ingester", "--config", str(reader.config), "--db", run.url,
+         "serve"], capture_output=True, text=True, env=cli_env(), timeout=60, check=False,
+    )  # fmt: skip
+
+    _ingester(run.config, run.url, "mirror", str(reader.db))
+
+    assert refused.returncode == 1 and "ingester mirror" in refused.stderr
+    assert read_rows(str(reader.db), VERSIONS) == read_rows(run.reference, VERSIONS)
+    with serving(reader) as base:
+        latest = get_json(f"{base}/archive/latest_articles.json?_shape=array")
+    articles = read_rows(run.reference, "SELECT url FROM articles")
+    assert sorted(row["url"] for row in latest) == sorted(url for (url,) in articles)
