@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, cast
 
 from ..errors import NotFound
@@ -13,13 +13,11 @@ from .capture_queries import CaptureQueries
 from .feeds import FeedRows
 from .identity import VERSION_FIELDS
 from .rows import ExportedVersion, SearchHit, VersionSummary, VersionText
-from .saved_queries import SEARCH_SNIPPET
+from .snippets import snippet
 
-# PostgreSQL's search (schema step 2's tsvector): ranked as FTS5 ranks, title above body;
-# the snippet as SEARCH_SNIPPET makes it, matched words in [brackets], on one line.
-PG_SEARCH = """SELECT a.url, v.title, v.number, v.fetched_at,
-        replace(ts_headline('simple', v.body, q, 'StartSel=[, StopSel=], MaxWords=12,
-            MinWords=4, MaxFragments=2, FragmentDelimiter=" … "'), chr(10), ' ') AS snippet
+# PostgreSQL's search (schema step 2's tsvector), title above body; the snippet is made
+# from the body (snippets.py) on both engines.
+PG_SEARCH = """SELECT a.url, v.title, v.number, v.fetched_at, v.body
     FROM websearch_to_tsquery('simple', search_words(?)) q
     JOIN versions v ON v.search @@ q
     JOIN articles a ON a.current_version_id = v.id
@@ -82,19 +80,19 @@ class Queries(CaptureQueries, ArticleRows, FeedRows):
         in SQLite, the search box's (``websearch_to_tsquery``) in PostgreSQL; in both, words
         as typed find what contains them all, and "a phrase" its words in a row."""
         if self.engine == "postgresql":
-            return cast(list[SearchHit], list(self.db.query(PG_SEARCH, [query, limit])))
-        sql = f"""SELECT a.url, v.title, v.number, v.fetched_at, {SEARCH_SNIPPET} AS snippet
+            return _hits(self.db.query(PG_SEARCH, [query, limit]), query)
+        sql = """SELECT a.url, v.title, v.number, v.fetched_at, v.body
                  FROM versions_fts JOIN versions v ON v.id = versions_fts.rowid
                  JOIN articles a ON a.current_version_id = v.id
                  WHERE versions_fts MATCH ? ORDER BY rank LIMIT ?"""
         try:
-            return cast(list[SearchHit], list(self.db.query(sql, [query, limit])))
+            return _hits(self.db.query(sql, [query, limit]), query)
         except sqlite3.OperationalError:
             # Not valid FTS5 syntax (a stray quote, a bare AND): search for the words as typed.
             words = " ".join('"' + word.replace('"', '""') + '"' for word in query.split())
             if not words:
                 return []
-            return cast(list[SearchHit], list(self.db.query(sql, [words, limit])))
+            return _hits(self.db.query(sql, [words, limit]), query)
 
     def versions_for_export(
         self, feed: str | None = None, since: str | None = None, all_versions: bool = False
@@ -132,3 +130,16 @@ class Queries(CaptureQueries, ArticleRows, FeedRows):
                     "current": bool(row["current"]),
                 },
             )
+
+
+def _hits(rows: Iterable[dict[str, Any]], query: str) -> list[SearchHit]:
+    return [
+        {
+            "url": row["url"],
+            "title": row["title"],
+            "number": row["number"],
+            "fetched_at": row["fetched_at"],
+            "snippet": snippet(row["body"], query),
+        }
+        for row in rows
+    ]

@@ -1,11 +1,10 @@
 """SQL that Datasette runs on the archive's behalf: the saved queries on its database page,
-and the search snippet they share with ``Store.search``."""
+and the search snippet of its search query."""
 
 from __future__ import annotations
 
-# A search hit's context: matched words in [brackets], on one line (the CLI's); and with
-# the matched words between \x02 and \x03, which the reading room turns into <mark>.
-SEARCH_SNIPPET = "replace(snippet(versions_fts, 1, '[', ']', ' … ', 12), char(10), ' ')"
+# A search hit's context with the matched words between \x02 and \x03, which the reading
+# room turns into <mark> (the CLI's, on either engine, is made by snippets.py).
 MARKED_SNIPPET = "replace(snippet(versions_fts, 1, char(2), char(3), ' … ', 12), char(10), ' ')"
 
 
