@@ -154,6 +154,14 @@ class Node:
         return self.log.read_text(errors="replace")
 
 
+def node_env() -> dict[str, str]:
+    """The environment a node runs in: no INGESTER_ settings of this shell, no proxy."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INGESTER_")}
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        env.pop(name, None)
+    return env
+
+
 def wait_until(condition: Callable[[], object], timeout: float, every: float = 0.05) -> bool:
     """Call ``condition`` until it is true or ``timeout`` seconds have passed."""
     deadline = time.monotonic() + timeout

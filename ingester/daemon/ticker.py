@@ -77,6 +77,7 @@ class Ticker:
         self.started = started
         self.node = node_name()
         self.current: asyncio.Task[None] | None = None
+        self.in_flight: tuple[list[int], list[int]] = ([], [])  # feeds, articles
 
     async def tick(self) -> None:
         self.current = asyncio.current_task()
@@ -84,6 +85,7 @@ class Ticker:
         self.store.heartbeat(os.getpid(), self.started, self.pipeline.clock(), settings.tick)
         try:
             while due := self._claim_feeds():
+                self.in_flight = ([f.id for f in due], [])
                 started = time.monotonic()
                 results = await self.pipeline.poll(due)
                 log_tick(results, time.monotonic() - started)
@@ -92,11 +94,14 @@ class Ticker:
                 self.node, self.pipeline.clock(), settings.lease, settings.recheck_budget
             )
             if articles:
+                self.in_flight = ([], [a.article_id for a in articles])
                 await self.pipeline.recheck_articles(articles)
         except asyncio.CancelledError:
             # Only stop() cancels a tick, and it waits for this task: a deliberate stop is
             # not a failed job, so it ends quietly instead of as APScheduler's error.
             log.info("tick abandoned: stopping")
+        finally:
+            self.in_flight = ([], [])
 
     def _claim_feeds(self) -> list[FeedForUpdate]:
         settings = self.config.settings
@@ -109,10 +114,13 @@ class Ticker:
         )
 
     async def renew(self) -> None:
-        """Hold on to what this node claimed while it is still at work on it. A coroutine,
-        as every job here: APScheduler runs plain functions in threads, and the archive's
-        connection is this event loop's."""
-        self.store.renew_leases(self.node, self.pipeline.clock(), self.config.settings.lease)
+        """Hold on to what this node is at work on. A coroutine, as every job here:
+        APScheduler runs plain functions in threads, and the archive's connection is this
+        event loop's."""
+        feeds, articles = self.in_flight
+        if feeds or articles:
+            lease = self.config.settings.lease
+            self.store.renew_leases(self.node, self.pipeline.clock(), lease, feeds, articles)
 
     def reload(self) -> None:
         """SIGHUP: read the config again; feeds added are polled, feeds removed are not.

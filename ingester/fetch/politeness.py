@@ -84,7 +84,8 @@ class SharedHostGate(HostGate):
                 await asyncio.sleep(retry)
                 retry = min(retry * 2, SLOT_RETRY[1])
             try:
-                if (wait := self.turns.take_host_turn(key, self.gap)) > 0:
+                # No gap asked for, no start to reserve: a round trip saved a request.
+                if self.gap > 0 and (wait := self.turns.take_host_turn(key, self.gap)) > 0:
                     await asyncio.sleep(wait)
                 yield
             finally:

@@ -70,6 +70,7 @@ class ArticleRows(RawPages):
         """Give the entries of a feed that share the page at ``url`` articles of their own
         (identity.rehome); the number of entries moved."""
         with self._write() as conn:
+            self._lock(conn, [canonicalize(url)])
             row = conn.execute(
                 "SELECT article_id FROM article_urls WHERE url = ?", (canonicalize(url),)
             ).fetchone()
@@ -154,6 +155,8 @@ class ArticleRows(RawPages):
         # One post of a page holding several keeps its fragment; every other form loses it.
         form = anchored if urls.anchored else canonicalize
         forms = [(kind, form(url)) for kind, url in urls.all()]
+        # Another node may be saving the same article under one of these forms right now.
+        self._lock(conn, [url for _, url in forms])
         marks = ",".join("?" * len(forms))
         row = conn.execute(
             f"SELECT article_id FROM article_urls WHERE url IN ({marks}) LIMIT 1",
@@ -183,6 +186,7 @@ class ArticleRows(RawPages):
         now: datetime,
     ) -> str:
         """ "new", "revisit" or "same"; see save()."""
+        self._lock(conn, [f"article {article_id}"])  # its versions, one writer at a time
         columns = ", ".join(VERSION_FIELDS)
         current = conn.execute(
             f"""SELECT v.id, v.sha256, {", ".join("v." + f for f in VERSION_FIELDS)}

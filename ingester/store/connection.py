@@ -85,7 +85,8 @@ class Connection:
     def _lock(self, conn: Sql, keys: list[str]) -> None:
         """Hold ``keys`` until the transaction ends, so that two nodes writing the same
         article do it one after the other. SQLite's writes are one at a time already
-        (BEGIN IMMEDIATE); in PostgreSQL, advisory locks taken in one order (no deadlock)."""
+        (BEGIN IMMEDIATE); in PostgreSQL, advisory locks taken in one order (no deadlock):
+        an article's URLs, then the article (``article N``), never the other way."""
         if self.engine == "postgresql":
             for key in sorted(set(keys)):
                 conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,))

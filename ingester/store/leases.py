@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from ..clock import iso
@@ -78,18 +79,30 @@ class Leases(ArticleRows, FeedRows):
         rows.sort(key=lambda r: (r[3], r[0]))
         return [DueArticle(int(r[0]), r[1], datetime.fromisoformat(r[2])) for r in rows]
 
-    def renew_leases(self, node: str, now: datetime, lease: float) -> int:
-        """Everything ``node`` holds, held on until ``now + lease``; how many rows."""
+    def renew_leases(
+        self,
+        node: str,
+        now: datetime,
+        lease: float,
+        feeds: Sequence[int] = (),
+        articles: Sequence[int] = (),
+    ) -> int:
+        """The ``feeds`` and ``articles`` that ``node`` is at work on, held on until
+        ``now + lease``; how many rows. Only those: a claim whose poll failed is not
+        renewed, and runs out (a pause before it is tried again, by any node)."""
         until = _until(now, lease)
+        renewed = 0
         with self._write() as conn:
-            renewed = 0
-            for table in ("feeds", "articles"):
-                renewed += len(
-                    conn.execute(
-                        f"UPDATE {table} SET lease_until = ? WHERE lease_owner = ? RETURNING id",
-                        (until, node),
-                    ).fetchall()
-                )
+            for table, ids in (("feeds", feeds), ("articles", articles)):
+                for chunk in _chunks(ids):
+                    marks = ",".join("?" * len(chunk))
+                    renewed += len(
+                        conn.execute(
+                            f"UPDATE {table} SET lease_until = ?"
+                            f" WHERE lease_owner = ? AND id IN ({marks}) RETURNING id",
+                            (until, node, *chunk),
+                        ).fetchall()
+                    )
         return renewed
 
     def release_leases(self, node: str) -> None:
@@ -120,6 +133,10 @@ class Leases(ArticleRows, FeedRows):
     @property
     def _skip_locked(self) -> str:
         return " FOR UPDATE SKIP LOCKED" if self.engine == "postgresql" else ""
+
+
+def _chunks(ids: Sequence[int], size: int = 500) -> list[Sequence[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 def _until(now: datetime, lease: float) -> str:

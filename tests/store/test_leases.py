@@ -71,13 +71,23 @@ def test_a_lease_that_ran_out_is_claimed_by_another_node(store: Store) -> None:
     assert claim(store, "b:2", T0 + timedelta(seconds=LEASE)) == {s.url for s in SPECS}
 
 
-def test_renewing_holds_the_feeds_past_the_first_lease(store: Store) -> None:
-    claim(store, "a:1")
-    renewed = store.renew_leases("a:1", T0 + timedelta(seconds=50), LEASE)
+def test_renewing_holds_the_feeds_at_work_past_the_first_lease(store: Store) -> None:
+    held = store.claim_due_feeds("a:1", T0, LEASE, 1800)
+    at_work = [f.id for f in held[:30]]
+    renewed = store.renew_leases("a:1", T0 + timedelta(seconds=50), LEASE, feeds=at_work)
 
-    assert renewed == len(SPECS)
-    assert claim(store, "b:2", T0 + timedelta(seconds=LEASE + 5)) == set()
-    assert len(claim(store, "b:2", T0 + timedelta(seconds=50 + LEASE))) == len(SPECS)
+    assert renewed == 30
+    # The ten not at work (a poll job that failed) run out with the first lease.
+    assert claim(store, "b:2", T0 + timedelta(seconds=LEASE + 5)) == {f.url for f in held[30:]}
+    assert len(claim(store, "b:2", T0 + timedelta(seconds=50 + LEASE))) == 30
+
+
+def test_a_node_renews_only_what_it_holds(store: Store) -> None:
+    mine = store.claim_due_feeds("a:1", T0, LEASE, 1800, limit=5)
+    theirs = store.claim_due_feeds("b:2", T0, LEASE, 1800, limit=5)
+
+    ids = [f.id for f in mine + theirs]
+    assert store.renew_leases("a:1", T0 + timedelta(seconds=30), LEASE, feeds=ids) == 5
 
 
 def test_released_leases_are_claimed_at_once(store: Store) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import closing
@@ -773,3 +774,30 @@ def test_a_search_snippet_brackets_the_matched_word(archive_target: str) -> None
         store.close()
 
     assert "[quokka]" in hit["snippet"]
+
+
+def test_nodes_saving_one_article_at_once_make_it_once(archive_target: str, tmp_path: Path) -> None:
+    # Eight writers (a cluster's nodes: each its own connection) archive the same story,
+    # seen under the same URLs, at the same moment.
+    Store(archive_target, warcs=tmp_path).close()
+    start, errors = threading.Barrier(8), []
+
+    def node() -> None:
+        own = Store(archive_target, warcs=tmp_path)
+        try:
+            start.wait(timeout=30)
+            own.save(URLS, version_of(ARTICLE), T0)
+        except Exception as e:  # what the test is about: none may fail
+            errors.append(e)
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=node) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert query(archive_target, "SELECT COUNT(*) FROM articles") == [(1,)]
+    assert query(archive_target, "SELECT number FROM versions") == [(1,)]
