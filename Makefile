@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CONFIG ?= config/feeds.toml
 DB ?= archive.db
 
-.PHONY: run test lint format install lock clean docs demo eval feeds-eval parser-candidates fuzz bench profile
+.PHONY: run test lint format install lock clean docs demo eval feeds-eval parser-candidates fuzz bench bench-cluster profile
 
 install: $(STAMP)
 
@@ -60,6 +60,13 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.perf
 	$(BIN)/python -m bench.long_feed
 	$(BIN)/python -m bench.capture_cost
+
+# One node against three on one site, sharing PostgreSQL: nodes in network namespaces,
+# nginx and PostgreSQL in one of their own (bench/cluster_bench.py, docs/scale-out.md).
+bench-cluster: $(STAMP)
+	command -v nginx >/dev/null || (apt-get update -qq && apt-get install -y -qq nginx-light)
+	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq postgresql)
+	$(BIN)/python -m bench.cluster_bench
 
 # Where a poll's time goes, phase by phase (cProfile, one process; bench/profile.py).
 profile: $(STAMP)
