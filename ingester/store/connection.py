@@ -67,8 +67,10 @@ class Connection:
         """One short write transaction; the engine's errors leave as StoreError."""
         db = self.db
         if isinstance(db, PgDatabase):
-            with _pg_errors(), db.conn.transaction():
-                yield db
+            with _pg_errors():
+                db.live()
+                with db.conn.transaction():
+                    yield db
             return
         conn = db.conn
         try:

@@ -39,18 +39,31 @@ class PgDatabase:
     """
 
     def __init__(self, url: str, read_only: bool = False) -> None:
+        self.url, self.read_only = url, read_only
+        self.conn = self._connect()
+
+    def _connect(self) -> Any:
         import psycopg  # only an archive on PostgreSQL needs it loaded
 
-        self.conn = psycopg.connect(url, autocommit=True)
-        if read_only:
-            self.conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        conn = psycopg.connect(self.url, autocommit=True)
+        if self.read_only:
+            conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        return conn
+
+    def live(self) -> None:
+        """A new session where the server ended the last one (a restart, a failover): the
+        statement that found it gone failed, the next one runs. A daemon goes on."""
+        if self.conn.broken:
+            self.conn = self._connect()
 
     def execute(self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
+        self.live()
         if parameters is None:
             return self.conn.execute(pg_sql(sql, False))
         return self.conn.execute(pg_sql(sql, True), parameters)
 
     def executemany(self, sql: str, parameters: Iterable[Any]) -> None:
+        self.live()
         with self.conn.cursor() as cursor:
             cursor.executemany(pg_sql(sql, True), parameters)
 
@@ -59,6 +72,7 @@ class PgDatabase:
     ) -> Iterator[dict[str, Any]]:
         from psycopg.rows import dict_row
 
+        self.live()
         with self.conn.cursor(row_factory=dict_row) as cursor:
             if parameters is None:
                 cursor.execute(pg_sql(sql, False))

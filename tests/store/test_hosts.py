@@ -1,6 +1,6 @@
 """A cluster's turns at a host (store/hosts.py, fetch/politeness.py's SharedHostGate) on a
 real PostgreSQL: two nodes, each with its own connection and gate, keep one host's
-limits together."""
+limits together; and a node's connection outlives the server ending its session."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import asyncio
 import itertools
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from ingester.store import Store
 from tests.support.postgres import PostgresServer
 
 HOST = "https://news.example"
+T0 = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -83,3 +85,28 @@ def test_a_closed_connection_gives_its_slots_back(postgres: PostgresServer, tmp_
         assert slot == 0
     finally:
         other.close()
+
+
+def test_a_store_whose_session_the_server_ended_goes_on_in_a_new_one(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    import psycopg
+
+    from ingester.errors import StoreError
+    from ingester.types import FeedSpec
+
+    url = postgres.database()
+    store = Store(url, warcs=tmp_path)
+    try:
+        store.sync_feeds([FeedSpec("https://news.example/feed.xml")], T0)
+        (pid,) = store.db.execute("SELECT pg_backend_pid()").fetchone()
+        with psycopg.connect(url, autocommit=True) as admin:  # a restart, as the node sees it
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(StoreError):
+            store.sync_feeds([FeedSpec("https://news.example/other.xml")], T0)  # found gone
+
+        store.sync_feeds([FeedSpec("https://news.example/other.xml")], T0)
+
+        assert [f.url for f in store.active_feeds(1800)] == ["https://news.example/other.xml"]
+    finally:
+        store.close()
