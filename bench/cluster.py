@@ -21,6 +21,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -92,6 +93,13 @@ class Network:
     def in_servers(self) -> list[str]:
         """The prefix that runs a command in the servers' namespace."""
         return ["ip", "netns", "exec", self.servers]
+
+    def answers(self, url: str) -> bool:
+        """Whether ``url`` answers 200 to a client in the first node's namespace (this
+        namespace may not reach the servers')."""
+        probe = f"import urllib.request as u; u.urlopen({url!r}, timeout=2)"
+        argv = self.command(0, "probe", [sys.executable, "-c", probe])
+        return subprocess.run(argv, capture_output=True, timeout=30, check=False).returncode == 0
 
     def command(self, index: int, host_name: str, argv: Sequence[str]) -> list[str]:
         """``argv`` run in node ``index``'s namespace, on a host name of its own."""

@@ -89,7 +89,7 @@ def run_cluster(work: Path, layout: site.Layout, nodes: int) -> tuple[Phase, Pha
         )  # fmt: skip
         running: list[cluster.Node] = []
         try:
-            nginx.start(layout.feed_url(0), ready=lambda: _answers(net, layout.feed_url(0)))
+            nginx.start(layout.feed_url(0), ready=lambda: net.answers(layout.feed_url(0)))
             pg.start()
             name = pg.database().rsplit("/", 1)[1]
             url, inside = pg.socket_url(name), pg.url(name, cluster.GATEWAY)
@@ -195,14 +195,6 @@ def machinery(work: Path, feeds: int = 5000, batch: int = 500) -> dict[str, floa
         pg.stop()
         shutil.rmtree(pg.root, ignore_errors=True)
     return figures
-
-
-def _answers(net: cluster.Network, url: str) -> bool:
-    import subprocess
-
-    probe = f"import urllib.request as u; u.urlopen({url!r}, timeout=2)"
-    argv = net.command(0, "probe", [sys.executable, "-c", probe])
-    return subprocess.run(argv, capture_output=True, timeout=30, check=False).returncode == 0
 
 
 def _cli(argv: list[str], net: cluster.Network) -> None:

@@ -3,9 +3,10 @@ that holds SQL.
 
 Every distinct rendering of every article is kept once, as a numbered version. The feed
 rows double as the schedule. ``Store`` is built from one part per job: the connection
-(``connection``), the schema's migrations (``migrations``), feed rows (``feeds``),
-articles and versions (``articles``), raw pages (``raw_pages``), reading (``queries``)
-the daemon's heartbeat (``daemon_row``) and the leases of a cluster's nodes (``leases``).
+(``connection``), the schema's steps and what applies them (``schema``, ``migrations``),
+feed rows (``feeds``), articles and versions (``articles``), raw pages (``raw_pages``),
+reading (``queries``), the daemon's heartbeat (``daemon_row``), and a cluster's leases
+(``leases``) and turns at each host (``hosts``).
 """
 
 from __future__ import annotations

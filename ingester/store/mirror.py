@@ -29,7 +29,7 @@ from ..clock import iso
 from ..errors import StoreError
 from .connection import Connection
 from .engines import PgDatabase, Sql
-from .migrations import MIRRORED
+from .schema import MIRRORED
 
 # Referenced tables before those that point at them.
 ORDER = (

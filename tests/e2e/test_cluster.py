@@ -38,7 +38,7 @@ INTERVAL = 20  # seconds between a feed's polls: the second round tells double p
 HOST_CONCURRENCY = 2
 HOST_GAP = 0.3
 LEEWAY = 0.1  # a start is reserved gap apart; a loaded machine may send one a little late
-TAKEOVER_SLACK = 5.0  # a node busy with its batch claims again once the batch is done
+TAKEOVER_SLACK = 3.0  # a node busy with its batch claims again once the batch is done
 LAYOUT_FEEDS, LAYOUT_HOSTS = 36, 6
 PAGE_RATE = 40_000  # bytes a second: a padded page takes about a second
 
@@ -120,7 +120,7 @@ def _run(work: Path) -> Iterator[Run]:
             listen=(cluster.GATEWAY,), trust=(f"{cluster.BRIDGE_NET}.0/24",),
         )  # fmt: skip
         try:
-            nginx.start(layout.feed_url(0), ready=lambda: _answers(net, layout.feed_url(0)))
+            nginx.start(layout.feed_url(0), ready=lambda: net.answers(layout.feed_url(0)))
             pg.start()
             name = pg.database().rsplit("/", 1)[1]
             url, inside = pg.socket_url(name), pg.url(name, cluster.GATEWAY)
@@ -197,13 +197,6 @@ def _single_node(work: Path, net: cluster.Network, layout: site.Layout) -> str:
     db = str(folder / "archive.db")
     _ingester(config, db, "poll", prefix=net.command(0, "single", []))
     return db
-
-
-def _answers(net: cluster.Network, url: str) -> bool:
-    """Whether ``url`` answers 200 to a client in the first node's namespace."""
-    probe = f"import urllib.request as u; u.urlopen({url!r}, timeout=2)"
-    argv = net.command(0, "probe", [sys.executable, "-c", probe])
-    return subprocess.run(argv, capture_output=True, timeout=30, check=False).returncode == 0
 
 
 def _ingester(

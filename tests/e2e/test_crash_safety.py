@@ -76,8 +76,12 @@ def versions(db: Path) -> set[VersionRow]:
 
 def unreadable_captures(db: Path) -> list[str]:
     """Capture pointers of the archive whose record cannot be read back whole: each must
-    have been written and flushed before its row committed."""
+    have been written and flushed before its row committed. An archive killed while its
+    schema was being made (the next start finishes it) has none yet."""
     with sqlite3.connect(db) as conn:
+        made = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'captures'").fetchone()
+        if made is None:
+            return []
         rows = conn.execute(
             "SELECT record_id, url, captured_at, payload_digest, file, offset, length FROM captures"
         ).fetchall()
