@@ -14,7 +14,7 @@ import sqlite_utils
 from ..clock import iso_date
 from ..errors import StoreError
 from ..locations import Engine, engine_of, shown
-from .engines import PgDatabase, Sql
+from .engines import PgDatabase, Sql, first_line
 
 
 class Connection:
@@ -110,8 +110,7 @@ def _pg_errors(prefix: str = "archive write failed: ") -> Iterator[None]:
     try:
         yield
     except psycopg.Error as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise StoreError(prefix + first) from e
+        raise StoreError(prefix + first_line(e)) from e
 
 
 def _read_only(path: Path) -> sqlite3.Connection:

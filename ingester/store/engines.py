@@ -1,5 +1,5 @@
-"""Where an archive lives: a SQLite file (the default, one machine), or a PostgreSQL
-database that the daemons of several machines share (docs/scale-out.md).
+"""The archive's two engines: SQLite (the default, one machine), or PostgreSQL, which the
+daemons of several machines share (docs/scale-out.md).
 
 The store's SQL is written once, in the form both engines read, with SQLite's
 placeholders (``?`` and ``:name``). ``PgDatabase`` gives psycopg the same statements with
@@ -11,10 +11,13 @@ locks) is said where it happens, by ``engine``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
+
+from ..errors import StoreError
 
 
 class Cursor(Protocol):
@@ -58,13 +61,14 @@ class PgDatabase:
 
     def execute(self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
         self.live()
-        if parameters is None:
-            return self.conn.execute(pg_sql(sql, False))
-        return self.conn.execute(pg_sql(sql, True), parameters)
+        with _unreachable():
+            if parameters is None:
+                return self.conn.execute(pg_sql(sql, False))
+            return self.conn.execute(pg_sql(sql, True), parameters)
 
     def executemany(self, sql: str, parameters: Iterable[Any]) -> None:
         self.live()
-        with self.conn.cursor() as cursor:
+        with _unreachable(), self.conn.cursor() as cursor:
             cursor.executemany(pg_sql(sql, True), parameters)
 
     def query(
@@ -73,7 +77,7 @@ class PgDatabase:
         from psycopg.rows import dict_row
 
         self.live()
-        with self.conn.cursor(row_factory=dict_row) as cursor:
+        with _unreachable(), self.conn.cursor(row_factory=dict_row) as cursor:
             if parameters is None:
                 cursor.execute(pg_sql(sql, False))
             else:
@@ -82,6 +86,24 @@ class PgDatabase:
 
     def close(self) -> None:
         self.conn.close()
+
+
+@contextlib.contextmanager
+def _unreachable() -> Iterator[None]:
+    """The server gone or refusing (a restart, a network down) as StoreError, in one line:
+    the daemon logs it and tries again at its next tick; a command says it and exits 1."""
+    import psycopg
+
+    try:
+        yield
+    except psycopg.OperationalError as e:
+        raise StoreError(f"the archive's database: {first_line(e)}") from e
+
+
+def first_line(error: Exception) -> str:
+    """psycopg's messages run to several lines (a hint, the statement): the first."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 # A quoted string, a [bracketed] or "quoted" name, a ?, a :name (not a PostgreSQL ::cast),
