@@ -27,7 +27,8 @@ class FeedRows(CaptureRows):
                            (url, name, section, interval, active, added_at, next_poll_at)
                        VALUES (?, ?, ?, ?, 1, ?, ?)
                        ON CONFLICT (url) DO UPDATE SET name = excluded.name,
-                           section = excluded.section, interval = excluded.interval, active = 1""",
+                           section = excluded.section, interval = excluded.interval, active = 1,
+                           next_poll_at = COALESCE(feeds.next_poll_at, excluded.next_poll_at)""",
                     (spec.url, spec.name, spec.section, spec.interval, iso(now), iso(now)),
                 )
             # (PostgreSQL reads no empty list: no configured feed leaves none active.)

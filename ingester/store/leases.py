@@ -45,10 +45,9 @@ class Leases(ArticleRows, FeedRows):
             rows = conn.execute(
                 f"""UPDATE feeds SET lease_owner = ?, lease_until = ? WHERE id IN (
                         SELECT id FROM feeds
-                        WHERE active = 1 AND gone_at IS NULL
-                            AND (next_poll_at IS NULL OR next_poll_at <= ?)
+                        WHERE active = 1 AND gone_at IS NULL AND next_poll_at <= ?
                             AND (lease_until IS NULL OR lease_until <= ?)
-                        ORDER BY COALESCE(next_poll_at, ''), id LIMIT ?{self._skip_locked})
+                        ORDER BY next_poll_at, id LIMIT ?{self._skip_locked})
                     RETURNING id""",
                 (node, _until(now, lease), iso(now), iso(now), limit or NO_LIMIT),
             ).fetchall()
@@ -57,7 +56,7 @@ class Leases(ArticleRows, FeedRows):
         ids = [int(r[0]) for r in rows]
         marks = ",".join("?" * len(ids))
         return self._feeds(
-            f"WHERE f.id IN ({marks}) ORDER BY COALESCE(f.next_poll_at, ''), f.id",
+            f"WHERE f.id IN ({marks}) ORDER BY f.next_poll_at, f.id",
             ids,
             default_interval,
         )

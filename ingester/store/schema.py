@@ -252,7 +252,9 @@ ALTER TABLE feeds ADD COLUMN capture_id INTEGER REFERENCES captures (id);
 # it polls for a while (a lease: who, until when), so no other polls them meanwhile and
 # they return to the rest when it dies; ``hosts`` spaces the requests to each host for
 # the cluster as a whole (hosts.py); a poll names the machine that made it. One
-# machine's daemon takes leases too.
+# machine's daemon takes leases too. A feed the config lists is due at a time, never at
+# none (one fetched by hand before it was configured had none), so that claims read the
+# schedule's index as a range.
 SCHEMA_V8 = """
 ALTER TABLE polls ADD COLUMN node TEXT;
 ALTER TABLE feeds ADD COLUMN lease_owner TEXT;
@@ -264,6 +266,8 @@ CREATE TABLE hosts (
     host TEXT PRIMARY KEY,
     next_start REAL NOT NULL
 );
+UPDATE feeds SET next_poll_at = added_at
+    WHERE next_poll_at IS NULL AND active = 1 AND gone_at IS NULL;
 """
 
 # What ``ingester mirror`` needs to copy a PostgreSQL archive's changes, and only those
