@@ -90,6 +90,12 @@ def _scenario(server: LocalServer, folder: Path, db: str) -> Run:
     run("search phrase", "search", '"the new bridge"', "--json")
     run("search nothing", "search", "zeppelin")
     run("warc check", "warc", "check", "--json")
+    # Pages read back from the WARC files the archive points at, with no network.
+    run("reextract", "reextract", "--all")
+    run("feeds add", "feeds", "add", server.url("/quay.xml"), "--name", "quay")
+    run("feeds after add", "feeds", "list", "--json")
+    run("feeds remove", "feeds", "remove", "quay")
+    run("opml", "opml", "export")
     run("export", "export", str(folder / "export"), "--format", "jsonl")
     out["exported"] = "\n".join(
         sorted(p.read_text() for p in (folder / "export").rglob("*") if p.is_file())
@@ -111,7 +117,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Run, Run]]:
 COMMANDS = [
     "poll", "fetch", "poll again", "status", "feeds list", "history", "history text",
     "show", "show 1", "diff", "search", "search phrase", "search nothing", "warc check",
-    "export", "exported",
+    "reextract", "feeds add", "feeds after add", "feeds remove", "opml", "export", "exported",
 ]  # fmt: skip
 
 
@@ -127,3 +133,6 @@ def test_the_scenario_did_what_it_says(runs: tuple[Run, Run]) -> None:
     assert "+++ version 2" in sqlite.outputs["diff"]
     assert [hit["url"] for hit in json.loads(sqlite.outputs["search phrase"])] == ["<site>/bridge"]
     assert json.loads(sqlite.outputs["warc check"])["problems"] == []
+    # Both pages read back from their captures; the same extractor finds nothing new.
+    assert sqlite.outputs["reextract"].strip() == "re-extracted 2 articles: 0 changed"
+    assert "quay" in sqlite.outputs["feeds after add"]
