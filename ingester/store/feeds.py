@@ -18,23 +18,24 @@ from .rows import FeedHealth
 
 class FeedRows(CaptureRows):
     def sync_feeds(self, specs: Sequence[FeedSpec], now: datetime) -> None:
-        """Make the feed rows follow the config: add, update, deactivate the removed ones."""
-        urls = [spec.url for spec in specs]
+        """Make the feed rows follow the config: add, update, deactivate the removed ones.
+
+        In statements of bounded size whatever the list's length (a cluster's config may
+        name a million feeds; a statement takes some tens of thousands of parameters)."""
+        configured = {spec.url for spec in specs}
         with self._write() as conn:
-            for spec in specs:
-                conn.execute(
-                    """INSERT INTO feeds
-                           (url, name, section, interval, active, added_at, next_poll_at)
-                       VALUES (?, ?, ?, ?, 1, ?, ?)
-                       ON CONFLICT (url) DO UPDATE SET name = excluded.name,
-                           section = excluded.section, interval = excluded.interval, active = 1,
-                           next_poll_at = COALESCE(feeds.next_poll_at, excluded.next_poll_at)""",
-                    (spec.url, spec.name, spec.section, spec.interval, iso(now), iso(now)),
-                )
-            # (PostgreSQL reads no empty list: no configured feed leaves none active.)
-            marks = ",".join("?" * len(urls))
-            kept = f"WHERE url NOT IN ({marks})" if urls else ""
-            conn.execute(f"UPDATE feeds SET active = 0 {kept}", urls)
+            conn.executemany(
+                """INSERT INTO feeds
+                       (url, name, section, interval, active, added_at, next_poll_at)
+                   VALUES (?, ?, ?, ?, 1, ?, ?)
+                   ON CONFLICT (url) DO UPDATE SET name = excluded.name,
+                       section = excluded.section, interval = excluded.interval, active = 1,
+                       next_poll_at = COALESCE(feeds.next_poll_at, excluded.next_poll_at)""",
+                [(s.url, s.name, s.section, s.interval, iso(now), iso(now)) for s in specs],
+            )
+            active = conn.execute("SELECT url FROM feeds WHERE active = 1").fetchall()
+            removed = [url for (url,) in active if url not in configured]
+            conn.executemany("UPDATE feeds SET active = 0 WHERE url = ?", [(u,) for u in removed])
 
     def ensure_feed(self, url: str, now: datetime) -> FeedForUpdate:
         """A feed fetched by hand: recorded (inactive unless configured) so it can be polled."""

@@ -48,18 +48,17 @@ class Leases(ArticleRows, FeedRows):
                         WHERE active = 1 AND gone_at IS NULL AND next_poll_at <= ?
                             AND (lease_until IS NULL OR lease_until <= ?)
                         ORDER BY next_poll_at, id LIMIT ?{self._skip_locked})
-                    RETURNING id""",
+                    RETURNING id, next_poll_at""",
                 (node, _until(now, lease), iso(now), iso(now), limit or NO_LIMIT),
             ).fetchall()
-        if not rows:
-            return []
-        ids = [int(r[0]) for r in rows]
-        marks = ",".join("?" * len(ids))
-        return self._feeds(
-            f"WHERE f.id IN ({marks}) ORDER BY f.next_poll_at, f.id",
-            ids,
-            default_interval,
-        )
+        # Longest-waiting first; read back in chunks (SQLite takes so many parameters).
+        ids = [int(r[0]) for r in sorted(rows, key=lambda r: (r[1], r[0]))]
+        found: dict[int, FeedForUpdate] = {}
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            for feed in self._feeds(f"WHERE f.id IN ({marks})", chunk, default_interval):
+                found[feed.id] = feed
+        return [found[i] for i in ids]
 
     def claim_due_articles(
         self, node: str, now: datetime, lease: float, limit: int

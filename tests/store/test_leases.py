@@ -166,3 +166,21 @@ def test_due_re_checks_are_claimed_once(store: Store) -> None:
 
 def _article(n: int) -> Article:
     return Article(title=f"Story {n}", body=(f"Paragraph of story {n}.",))
+
+
+def test_a_config_of_more_feeds_than_a_statement_takes_parameters_is_synced_and_claimed(
+    archive_target: str, tmp_path: Path
+) -> None:
+    # SQLite takes 32,766 parameters in a statement and PostgreSQL 65,535; a cluster's
+    # config may name many more feeds than either.
+    many = [FeedSpec(f"https://host{n % 500}.example/{n}.xml") for n in range(70_000)]
+    store = Store(archive_target, warcs=tmp_path)
+    try:
+        store.sync_feeds(many, T0)
+        store.sync_feeds(many[:69_990], T0)  # ten removed
+        claimed = store.claim_due_feeds("a:1", T0, LEASE, 1800)
+    finally:
+        store.close()
+
+    assert len(claimed) == 69_990
+    assert [f.url for f in claimed[:3]] == [s.url for s in many[:3]]
