@@ -33,9 +33,10 @@ class Settings:
     # What a daemon claims of what is due, it holds for ``lease`` seconds, renewed while it
     # works (store/leases.py): another node takes it over once a dead node's lease runs
     # out. It claims ``claim_batch`` feeds at a time, so that the nodes of a cluster
-    # share what is due rather than the first to look taking it all.
+    # share what is due rather than the first to look taking it all; 0: all that is due
+    # on one machine's SQLite archive, 1,000 at a time on a shared PostgreSQL one.
     lease: int = 300
-    claim_batch: int = 1000
+    claim_batch: int = 0
     user_agent: str = DEFAULT_USER_AGENT
     timeout: float = 30.0  # seconds for one whole request
     connect_timeout: float = 10.0
@@ -169,7 +170,7 @@ def _settings(raw: object, path: Path) -> Settings:
 
 
 _DURATIONS = {"default_interval", "tick", "max_backoff", "min_interval", "max_interval", "lease"}
-_MAY_BE_ZERO = {"host_gap", "recheck_budget", "workers"}
+_MAY_BE_ZERO = {"host_gap", "recheck_budget", "workers", "claim_batch"}
 
 
 def _coerce(key: str, value: object, default: object) -> object:

@@ -34,6 +34,8 @@ from .pollers import Pollers
 
 log = logging.getLogger("ingester")
 
+SHARED_CLAIM_BATCH = 1000  # feeds a node claims at a time from a shared archive, by default
+
 
 def log_tick(results: Sequence[PollResult], seconds: float) -> None:
     """One line per tick that polled: how many feeds, how long, what came of them."""
@@ -105,12 +107,11 @@ class Ticker:
 
     def _claim_feeds(self) -> list[FeedForUpdate]:
         settings = self.config.settings
+        # One machine takes all that is due: a batch's slowest feed holds up the next one.
+        shared = self.store.engine == "postgresql"
+        batch = settings.claim_batch or (SHARED_CLAIM_BATCH if shared else None)
         return self.store.claim_due_feeds(
-            self.node,
-            self.pipeline.clock(),
-            settings.lease,
-            settings.default_interval,
-            settings.claim_batch,
+            self.node, self.pipeline.clock(), settings.lease, settings.default_interval, batch
         )
 
     async def renew(self) -> None:
