@@ -162,6 +162,15 @@ class Node:
         return self.log.read_text(errors="replace")
 
 
+def node_config(layout: site.Layout, settings: Sequence[str]) -> str:
+    """The config every node runs with: ``settings`` lines, then the site's feeds."""
+    feeds = "".join(
+        f'\n[[feeds]]\nurl = "{layout.feed_url(n)}"\nname = "feed{n}"\n'
+        for n in range(layout.feeds)
+    )
+    return "[settings]\n" + "\n".join(settings) + "\n" + feeds
+
+
 def node_env() -> dict[str, str]:
     """The environment a node runs in: no INGESTER_ settings of this shell, no proxy."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("INGESTER_")}

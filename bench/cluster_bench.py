@@ -30,6 +30,7 @@ from pathlib import Path
 
 from bench import cluster, procs, site
 from bench.postgres import PostgresServer, postgres_bin
+from ingester.clock import iso
 
 PHASE_TIMEOUT = 600.0
 
@@ -49,9 +50,9 @@ class Phase:
         return 1000 * cpu / self.feeds
 
 
-def node_config(layout: site.Layout, warcs: Path, workers: int) -> str:
-    """Every node's config: the site's feeds, the cluster's settings, nothing re-checked."""
-    settings = [
+def node_settings(warcs: Path, workers: int) -> list[str]:
+    """Every node's settings: the cluster's, no host gap, nothing re-checked."""
+    return [
         "private_pages = true",
         f'warc_dir = "{warcs}"',
         "host_concurrency = 4",
@@ -65,8 +66,6 @@ def node_config(layout: site.Layout, warcs: Path, workers: int) -> str:
         f"workers = {workers}",
         "concurrency = 64",
     ]
-    feeds = "".join(f'\n[[feeds]]\nurl = "{layout.feed_url(n)}"\n' for n in range(layout.feeds))
-    return "[settings]\n" + "\n".join(settings) + "\n" + feeds
 
 
 def run_cluster(work: Path, layout: site.Layout, nodes: int) -> tuple[Phase, Phase]:
@@ -76,7 +75,7 @@ def run_cluster(work: Path, layout: site.Layout, nodes: int) -> tuple[Phase, Pha
     web = site.Site(work / "site", layout)
     web.write(corpus=None)
     config = work / "feeds.toml"
-    config.write_text(node_config(layout, work / "warcs", workers=1))
+    config.write_text(cluster.node_config(layout, node_settings(work / "warcs", workers=1)))
     pg_root = Path(tempfile.mkdtemp(prefix="ingester-pg-"))
     with cluster.network(nodes, layout.addresses()) as net:
         nginx = site.Nginx(
@@ -101,13 +100,13 @@ def run_cluster(work: Path, layout: site.Layout, nodes: int) -> tuple[Phase, Pha
             for i in range(nodes):
                 running.append(cluster.Node(
                     f"node{i + 1}", net.command(i, f"node{i + 1}", [*argv, "run"]),
-                    work / f"node{i + 1}.log", _env(),
+                    work / f"node{i + 1}.log", cluster.node_env(),
                 ))  # fmt: skip
             first = _phase(conn, layout.feeds, 1, start, pg.pid, running, cpu_before)
             # Every feed due again at once: the unchanged re-poll, answered 304.
             cpu_before = _cpu(pg.pid, running)
             start = time.monotonic()
-            conn.execute("UPDATE feeds SET next_poll_at = %s", (_iso(datetime.now(UTC)),))
+            conn.execute("UPDATE feeds SET next_poll_at = %s", (iso(datetime.now(UTC)),))
             again = _phase(conn, layout.feeds, 2, start, pg.pid, running, cpu_before)
             conn.close()
             return first, again
@@ -201,19 +200,9 @@ def _cli(argv: list[str], net: cluster.Network) -> None:
     import subprocess
 
     done = subprocess.run(net.command(0, "setup", argv), capture_output=True, text=True,
-                          env=_env(), timeout=300, check=False)  # fmt: skip
+                          env=cluster.node_env(), timeout=300, check=False)  # fmt: skip
     if done.returncode != 0:
         raise SystemExit(f"bench-cluster: {' '.join(argv[-2:])} failed: {done.stderr.strip()}")
-
-
-def _env() -> dict[str, str]:
-    return cluster.node_env()
-
-
-def _iso(moment: datetime) -> str:
-    from ingester.clock import iso
-
-    return iso(moment)
 
 
 def main() -> None:

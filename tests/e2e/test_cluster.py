@@ -72,11 +72,7 @@ def _config(layout: site.Layout, warcs: Path, *, cluster_settings: bool = True) 
     ]
     if cluster_settings:
         settings += [f"tick = {TICK}", f"lease = {LEASE}", "claim_batch = 3", "workers = 1"]
-    feeds = "".join(
-        f'\n[[feeds]]\nurl = "{layout.feed_url(n)}"\nname = "feed{n}"\n'
-        for n in range(layout.feeds)
-    )
-    return "[settings]\n" + "\n".join(settings) + "\n" + feeds
+    return cluster.node_config(layout, settings)
 
 
 @pytest.fixture(scope="module")

@@ -15,16 +15,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.cluster import node_env
+
 PROJECT = Path(__file__).resolve().parents[2]
 DATA = PROJECT / "tests" / "data"
 
 
 def cli_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INGESTER_")}
+    env = node_env()  # no INGESTER_ settings of this shell, no proxy
     # Nothing between the client and 127.0.0.1.
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        env.pop(name, None)
     return env
 
 
